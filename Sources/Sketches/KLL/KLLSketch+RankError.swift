@@ -60,10 +60,22 @@ enum KLLPrecisePower {
             return DoubleDouble(s, b - (s - a))
         }
 
-        /// Exact product via one fused multiply-add.
+        /// Dekker's exact product with Veltkamp splitting. (Not `addingProduct`: without a
+        /// hardware FMA in the x86-64 baseline it becomes a call to libm's `fma`, which a
+        /// stdlib-only module cannot assume is linked.)
         static func twoProduct(_ a: Double, _ b: Double) -> DoubleDouble {
             let p = a * b
-            return DoubleDouble(p, (-p).addingProduct(a, b))
+            let (aHigh, aLow) = split(a)
+            let (bHigh, bLow) = split(b)
+            let error = ((aHigh * bHigh - p) + aHigh * bLow + aLow * bHigh) + aLow * bLow
+            return DoubleDouble(p, error)
+        }
+
+        /// `x = high + low` with both halves of at most 26 significant bits.
+        static func split(_ x: Double) -> (Double, Double) {
+            let scaled = 134_217_729.0 * x  // 2^27 + 1
+            let high = scaled - (scaled - x)
+            return (high, x - high)
         }
 
         static func + (x: DoubleDouble, y: DoubleDouble) -> DoubleDouble {
@@ -122,7 +134,8 @@ enum KLLPrecisePower {
     }
 
     static func exp(_ y: DoubleDouble) -> DoubleDouble {
-        let n = (y.hi / ln2.hi).rounded()
+        // y > 0 here; truncating conversion instead of `rounded()` (a libm call)
+        let n = Double(Int(y.hi / ln2.hi + 0.5))
         let r = y + ln2 * DoubleDouble(-n)
         var term = DoubleDouble(1)
         var sum = DoubleDouble(1)
