@@ -156,6 +156,7 @@ extension FrequentStringsSketch {
         // Counters: all positive, and with the offset at most the total weight (every purge
         // removes at least the amount it adds to the offset).
         var counterReader = reader
+        let countersStart = reader
         var counterSum = offset
         for _ in 0..<numActive {
             let at = counterReader.offset
@@ -170,6 +171,7 @@ extension FrequentStringsSketch {
             counterSum = sum
         }
         try reader.skip(8 * numActive, "counters")
+        counterReader = countersStart
 
         var sketch = FrequentStringsSketch(lgMaxMapSize: Int(lgMax), lgCurMapSize: Int(lgCur))
         for _ in 0..<numActive {
