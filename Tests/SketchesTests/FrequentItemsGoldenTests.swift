@@ -79,7 +79,8 @@ import Testing
             return (sketch, [])
         case "list":
             let values = try #require(input["values"] as? [String])
-            let weights = (input["weights"] as? [NSNumber])?.map(\.uint64Value) ?? Array(repeating: 1, count: values.count)
+            let weights =
+                (input["weights"] as? [NSNumber])?.map(\.uint64Value) ?? Array(repeating: 1, count: values.count)
             for (value, weight) in zip(values, weights) { sketch.update(value, weight: weight) }
             return (sketch, [])
         case "file":

@@ -37,7 +37,8 @@ enum FrequentItemsFixtures {
     /// that differ only in tie order compare equal.
     static func canonical(_ rows: [FrequentItemsRow]) -> [FrequentItemsRow] {
         rows.sorted { a, b in
-            a.estimate != b.estimate ? a.estimate > b.estimate : Array(a.item.utf8).lexicographicallyPrecedes(b.item.utf8)
+            a.estimate != b.estimate
+                ? a.estimate > b.estimate : Array(a.item.utf8).lexicographicallyPrecedes(b.item.utf8)
         }
     }
 

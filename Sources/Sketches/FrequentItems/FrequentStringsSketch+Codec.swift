@@ -92,8 +92,28 @@ extension FrequentStringsSketch {
     /// trailing bytes; item lengths past the end; items that are not valid UTF-8; duplicate
     /// items. The unused bytes 6–7 and 12–15 are ignored, as the library does.
     ///
+    /// A valid image may still ask for a map of 2^lgCurMapSize slots (32 bytes each, allocated
+    /// once the first item is inserted): up to 2 GiB for lgCurMapSize 26, as in the library.
+    /// Callers decoding untrusted images with less memory to spare pass a smaller
+    /// `lgMaxMapSizeLimit` to ``init(serialized:lgMaxMapSizeLimit:)``.
+    ///
     /// - Complexity: O(image size + 2^lgCurMapSize).
     public init(serialized bytes: some Collection<UInt8>) throws(SketchError) {
+        try self.init(serialized: bytes, lgMaxMapSizeLimit: Self.maxLgMaxMapSize)
+    }
+
+    /// Decodes like ``init(serialized:)`` but also rejects images whose lgMaxMapSize exceeds
+    /// `lgMaxMapSizeLimit`, bounding the memory the decoded sketch can ever use (its map never
+    /// grows beyond 2^lgMaxMapSize slots).
+    ///
+    /// - Throws: ``SketchError/invalidArgument(_:)`` if the limit is outside 3...26; a decoding
+    ///   ``SketchError`` for a bad image.
+    public init(serialized bytes: some Collection<UInt8>, lgMaxMapSizeLimit: Int) throws(SketchError) {
+        guard (Self.minLgMaxMapSize...Self.maxLgMaxMapSize).contains(lgMaxMapSizeLimit) else {
+            throw .invalidArgument(
+                "frequent items lgMaxMapSizeLimit=\(lgMaxMapSizeLimit) out of range \(Self.minLgMaxMapSize)...\(Self.maxLgMaxMapSize)"
+            )
+        }
         var reader = ByteReader(bytes, family: Self.codecFamilyName)
         let preambleLongs = try reader.u8("preamble longs")
         let serialVersion = try reader.u8("serial version")
@@ -120,7 +140,7 @@ extension FrequentStringsSketch {
                 "preamble longs \(preambleLongs), expected \(expectedPreamble) for \(empty ? "an empty" : "a non-empty") sketch",
                 at: 0)
         }
-        let limits = Self.minLgMaxMapSize...Self.maxLgMaxMapSize
+        let limits = Self.minLgMaxMapSize...lgMaxMapSizeLimit
         guard limits.contains(Int(lgMax)) else {
             throw reader.error("lg max map size \(lgMax) out of range \(limits)", at: 3)
         }

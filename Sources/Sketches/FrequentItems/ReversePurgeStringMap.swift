@@ -40,7 +40,9 @@ struct ReversePurgeStringMap: Sendable {
     private(set) var lgCurSize: Int
     let lgMaxSize: Int
     private(set) var numActive = 0
-    private(set) var slots: [Slot]
+    /// 2^lgCurSize slots, or none until the first insert: a map decoded from an 8-byte empty
+    /// image may claim a large current size, and should cost nothing until it is used.
+    private(set) var slots: [Slot] = []
     private(set) var arena: [UInt8] = []
     /// Bytes of `arena` that belong to deleted keys.
     private var garbageBytes = 0
@@ -49,7 +51,11 @@ struct ReversePurgeStringMap: Sendable {
         precondition(3 <= lgCurSize && lgCurSize <= lgMaxSize && lgMaxSize <= 30, "map sizes out of range")
         self.lgCurSize = lgCurSize
         self.lgMaxSize = lgMaxSize
-        slots = [Slot](repeating: Slot(), count: 1 << lgCurSize)
+    }
+
+    @inline(__always)
+    private mutating func allocateSlotsIfNeeded() {
+        if slots.isEmpty { slots = [Slot](repeating: Slot(), count: 1 << lgCurSize) }
     }
 
     /// `floor(0.75 · 2^lgCurSize)`, the C++ `get_capacity()`; exact in integers for lg ≥ 2.
@@ -68,6 +74,7 @@ struct ReversePurgeStringMap: Sendable {
     ///   `capacity − numActive` inserts.
     @inline(__always)
     mutating func adjustOrInsert(_ key: UnsafeRawBufferPointer, hash: UInt32, weight: UInt64) -> UInt64 {
+        allocateSlotsIfNeeded()
         let (index, drift, found) = locate(key, hash: hash)
         if found {
             slots.withUnsafeMutableBufferPointer { $0[index].value &+= weight }
@@ -81,6 +88,7 @@ struct ReversePurgeStringMap: Sendable {
     ///
     /// - Returns: false, leaving the map unchanged, if `key` is already present.
     mutating func insertNew(_ key: UnsafeRawBufferPointer, hash: UInt32, weight: UInt64) -> Bool {
+        allocateSlotsIfNeeded()
         let (index, drift, found) = locate(key, hash: hash)
         if found { return false }
         insert(key, hash: hash, weight: weight, at: index, drift: drift)
@@ -90,6 +98,7 @@ struct ReversePurgeStringMap: Sendable {
 
     /// The counter of `key`, 0 if it is not tracked.
     func get(_ key: UnsafeRawBufferPointer, hash: UInt32) -> UInt64 {
+        guard numActive > 0 else { return 0 }
         let (index, _, found) = locate(key, hash: hash)
         return found ? slots[index].value : 0
     }
