@@ -147,8 +147,18 @@ import Testing
         var rng = SplitMix64(seed: seed)
         var sketch = try FrequentStringsSketch(lgMaxMapSize: 5)
         for step in 0..<4_000 {
-            // Mostly short keys, some long ones (> 8 bytes, > 15 bytes) to exercise the arena.
-            let key = rng.next() % 7 == 0 ? "long-key-\(rng.next() % 50)-padding" : "k\(rng.next() % 90)"
+            // Short keys, keys of 7, 8, 15 and 16 bytes (the word and inline-storage
+            // boundaries) and long keys kept in the arena.
+            let n = rng.next() % 90
+            let key: String
+            switch rng.next() % 6 {
+            case 0: key = "long-key-\(n)-padding"
+            case 1: key = String(repeating: "x", count: 7 + Int(n % 2)) + "\(n % 10)"  // 8 or 9 bytes
+            case 2: key = "fourteen-byte\(n % 10)"  // 14 bytes
+            case 3: key = "fifteen-bytes-\(n % 10)"  // 15 bytes
+            case 4: key = "sixteen-bytes-\(n % 100)"  // 15 or 16 bytes
+            default: key = "k\(n)"
+            }
             sketch.update(key, weight: 1 + rng.next() % 5)
             if step % 97 == 0 {
                 #expect(
@@ -157,5 +167,8 @@ import Testing
             }
         }
         #expect(sketch.map.invariantViolation() == nil, "seed \(seed)")
+        let decoded = try FrequentStringsSketch(serialized: sketch.serialized())
+        #expect(decoded.map.invariantViolation() == nil, "seed \(seed) decoded")
+        #expect(FrequentItemsFixtures.canonical(decoded.items) == FrequentItemsFixtures.canonical(sketch.items))
     }
 }

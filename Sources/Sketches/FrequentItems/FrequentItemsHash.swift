@@ -36,17 +36,44 @@ enum FrequentItemsHash {
         }
         let tail = count & 7
         if tail != 0 {
-            var word: UInt64 = 0
-            var j = count - 1
-            while j >= alignedCount {
-                word = (word << 8) | UInt64(bytes[j])
-                j -= 1
-            }
-            hash ^= word
+            // The 1...7 trailing bytes as a little-endian integer (libstdc++ `load_bytes`).
+            hash ^= loadLittleEndian(bytes, at: alignedCount, count: tail)
             hash &*= multiplier
         }
         hash = shiftMix(hash) &* multiplier
         return shiftMix(hash)
+    }
+
+    /// The `count` (0...8) bytes of `bytes` at `offset`, which must end at or before the end of
+    /// `bytes`, as a little-endian integer (byte `offset` lowest); 0 for no bytes.
+    @inline(__always)
+    static func loadLittleEndian(_ bytes: UnsafeRawBufferPointer, at offset: Int, count: Int) -> UInt64 {
+        if count == 8 { return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        if count == 0 { return 0 }
+        let end = offset + count
+        if end >= 8 {
+            // One load of the 8 bytes ending at `end`, shifted to drop the ones before `offset`.
+            let last = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self))
+            return last >> (8 * UInt64(8 - count))
+        }
+        var composed: UInt64 = 0
+        var at = offset
+        var shift: UInt64 = 0
+        if count & 4 != 0 {
+            composed = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+            at += 4
+            shift = 32
+        }
+        if count & 2 != 0 {
+            let pair = UInt64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+            composed |= pair << shift
+            at += 2
+            shift += 16
+        }
+        if count & 1 != 0 {
+            composed |= UInt64(bytes.load(fromByteOffset: at, as: UInt8.self)) << shift
+        }
+        return composed
     }
 
     /// The MurmurHash3 64-bit finalizer (constants from MurmurHash3, `fmix64`).

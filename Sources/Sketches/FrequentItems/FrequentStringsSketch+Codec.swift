@@ -55,18 +55,16 @@ extension FrequentStringsSketch {
         writer.u32(0)
         writer.u64(totalWeight)
         writer.u64(offset)
-        for index in order { writer.u64(map.slots[index].value) }
-        map.arena.withUnsafeBufferPointer { arena in
-            for index in order {
-                let slot = map.slots[index]
-                // Keys come from Strings or u32-length image fields; a single UTF-8 key of
-                // 4 GiB or more cannot be written in this format.
-                precondition(
-                    slot.keyCount <= Int(UInt32.max), "item of \(slot.keyCount) bytes is too long to serialize")
-                writer.u32(UInt32(slot.keyCount))
-                writer.append(
-                    contentsOf: UnsafeBufferPointer(rebasing: arena[slot.keyStart..<(slot.keyStart + slot.keyCount)]))
-            }
+        // All counters in one block (u64 little-endian each).
+        let counters = order.map { map.slots[$0].value.littleEndian }
+        counters.withUnsafeBytes { writer.append(contentsOf: $0) }
+        for index in order {
+            let slot = map.slots[index]
+            // Keys come from Strings or u32-length image fields; a single UTF-8 key of
+            // 4 GiB or more cannot be written in this format.
+            precondition(slot.keyCount <= Int(UInt32.max), "item of \(slot.keyCount) bytes is too long to serialize")
+            writer.u32(UInt32(slot.keyCount))
+            map.withKeyBytes(of: slot) { writer.append(contentsOf: $0) }
         }
         return writer.bytes
     }
@@ -174,14 +172,16 @@ extension FrequentStringsSketch {
         try reader.require(12 * numActive, "\(numActive) counters and item lengths")
 
         // Counters: all positive, and with the offset at most the total weight (every purge
-        // removes at least the amount it adds to the offset).
-        var counterReader = reader
-        let countersStart = reader
+        // removes at least the amount it adds to the offset). Read as one checked block.
+        let countersOffset = reader.offset
+        let counters: [UInt64] = try reader.bytes(8 * numActive, "counters").withUnsafeBytes { raw in
+            (0..<numActive).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
+        }
         var counterSum = offset
-        for _ in 0..<numActive {
-            let at = counterReader.offset
-            let counter = try counterReader.u64("counter")
-            guard counter > 0 else { throw reader.error("counter 0 (counters are positive)", at: at) }
+        for (i, counter) in counters.enumerated() {
+            guard counter > 0 else {
+                throw reader.error("counter 0 (counters are positive)", at: countersOffset + 8 * i)
+            }
             let (sum, overflow) = counterSum.addingReportingOverflow(counter)
             guard !overflow, sum <= totalWeight else {
                 throw reader.error(
@@ -190,20 +190,17 @@ extension FrequentStringsSketch {
             }
             counterSum = sum
         }
-        try reader.skip(8 * numActive, "counters")
-        counterReader = countersStart
 
         var sketch = FrequentStringsSketch(lgMaxMapSize: Int(lgMax), lgCurMapSize: Int(lgCur))
-        for _ in 0..<numActive {
+        for counter in counters {
             let itemOffset = reader.offset
             let length = Int(try reader.u32("item length"))
-            let counter = try counterReader.u64("counter")
-            let utf8 = try reader.bytes(length, "item of \(length) bytes")
+            let utf8 = try reader.bytes(length, "item")  // a literal: this runs per item
             let failure: SketchError? = utf8.withUnsafeBytes { raw in
                 if let bad = FrequentItemsUTF8.firstInvalidByte(in: raw) {
                     return reader.error("item is not valid UTF-8", at: itemOffset + 4 + bad)
                 }
-                guard sketch.map.insertNew(raw, hash: FrequentItemsHash.slotHash(raw), weight: counter) else {
+                guard sketch.map.insertNew(ReversePurgeStringMap.Key(utf8: raw), weight: counter) else {
                     return reader.error("duplicate item", at: itemOffset)
                 }
                 return nil
@@ -237,7 +234,7 @@ enum FrequentItemsUTF8 {
                 i += 8
                 continue
             }
-            let lead = bytes[i]
+            let lead = bytes.load(fromByteOffset: i, as: UInt8.self)
             if lead < 0x80 {
                 i += 1
                 continue
@@ -254,8 +251,12 @@ enum FrequentItemsUTF8 {
             case 0xF4: length = 4; secondRange = 0x80...0x8F
             default: return i
             }
-            guard i + length <= count, secondRange.contains(bytes[i + 1]) else { return i }
-            for k in 2..<length where !(0x80...0xBF).contains(bytes[i + k]) { return i }
+            guard i + length <= count, secondRange.contains(bytes.load(fromByteOffset: i + 1, as: UInt8.self)) else {
+                return i
+            }
+            for k in 2..<length where !(0x80...0xBF).contains(bytes.load(fromByteOffset: i + k, as: UInt8.self)) {
+                return i
+            }
             i += length
         }
         return nil

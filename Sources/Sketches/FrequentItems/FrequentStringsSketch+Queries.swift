@@ -59,11 +59,12 @@ extension FrequentStringsSketch {
     public func upperBound(_ item: String) -> UInt64 { counter(of: item) &+ offset }
 
     private func counter(of item: String) -> UInt64 {
-        var item = item
-        return item.withUTF8 { utf8 in
-            let bytes = UnsafeRawBufferPointer(utf8)
-            return map.get(bytes, hash: FrequentItemsHash.slotHash(bytes))
+        func lookup(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            map.get(ReversePurgeStringMap.Key(utf8: UnsafeRawBufferPointer(utf8)))
         }
+        if let counter = item.utf8.withContiguousStorageIfAvailable(lookup) { return counter }
+        var copy = item
+        return copy.withUTF8(lookup)
     }
 
     /// The tracked items whose lower bound (`.noFalsePositives`) or upper bound

@@ -73,9 +73,14 @@ public struct FrequentStringsSketch: Sendable {
     ///   inserts.
     public mutating func update(_ item: String, weight: UInt64 = 1) {
         guard weight != 0 else { return }
-        var item = item
-        item.withUTF8 { utf8 in
+        // Native and small strings expose their UTF-8 in place (no copy, no retain); only a
+        // bridged string would need the mutating `withUTF8` on a copy.
+        let done: Void? = item.utf8.withContiguousStorageIfAvailable { utf8 in
             update(utf8: UnsafeRawBufferPointer(utf8), weight: weight)
+        }
+        if done == nil {
+            var copy = item
+            copy.withUTF8 { update(utf8: UnsafeRawBufferPointer($0), weight: weight) }
         }
     }
 
@@ -84,7 +89,7 @@ public struct FrequentStringsSketch: Sendable {
     mutating func update(utf8: UnsafeRawBufferPointer, weight: UInt64) {
         guard weight != 0 else { return }
         totalWeight &+= weight
-        offset &+= map.adjustOrInsert(utf8, hash: FrequentItemsHash.slotHash(utf8), weight: weight)
+        offset &+= map.adjustOrInsert(ReversePurgeStringMap.Key(utf8: utf8), weight: weight)
     }
 
     /// Adds the items of `other` into this sketch (the C++ `merge`): each of `other`'s items is
@@ -97,9 +102,9 @@ public struct FrequentStringsSketch: Sendable {
     public mutating func merge(_ other: FrequentStringsSketch) {
         if other.isEmpty { return }
         let mergedTotal = totalWeight &+ other.totalWeight
-        other.map.forEachInIterationOrder { key, hash, value in
+        other.map.forEachInIterationOrder { key, value in
             totalWeight &+= value
-            offset &+= map.adjustOrInsert(key, hash: hash, weight: value)
+            offset &+= map.adjustOrInsert(key, weight: value)
         }
         offset &+= other.offset
         totalWeight = mergedTotal

@@ -5,7 +5,9 @@ extension ReversePurgeStringMap {
     /// - every active slot's drift is its probe distance from its home slot plus one, and every
     ///   slot on that probe path is active (so lookups find it);
     /// - `numActive` counts the active slots and does not exceed the capacity;
-    /// - counters are positive and key ranges lie within the arena;
+    /// - counters are positive; stored hashes match the keys;
+    /// - keys of at most 15 bytes are inline in their canonical zero-padded encoding (lookups
+    ///   compare them as words), longer ones lie within the arena;
     /// - keys are distinct.
     func invariantViolation() -> String? {
         let size = 1 << lgCurSize
@@ -27,10 +29,20 @@ extension ReversePurgeStringMap {
                 probe = (probe + 1) & mask
             }
             if slot.value == 0 { return "slot \(index): zero counter" }
-            guard slot.keyStart >= 0, slot.keyCount >= 0, slot.keyStart + slot.keyCount <= arena.count else {
-                return "slot \(index): key range outside the arena"
+            if slot.isInline {
+                if slot.keyCount > Self.maxInlineCount { return "slot \(index): inline key longer than 15 bytes" }
+            } else {
+                if slot.keyCount <= Self.maxInlineCount { return "slot \(index): short key stored in the arena" }
+                if Int(slot.word0) + slot.keyCount > arena.count { return "slot \(index): key range outside the arena" }
             }
-            let key = Array(arena[slot.keyStart..<(slot.keyStart + slot.keyCount)])
+            let key = withKeyBytes(of: slot) { Array($0) }
+            // Inline keys compare as words, so the padding must be zero.
+            if slot.isInline {
+                let expected = key.withUnsafeBytes { ReversePurgeStringMap.Key(utf8: $0) }
+                if expected.word0 != slot.word0 || expected.word1 != slot.word1 {
+                    return "slot \(index): inline key words are not the canonical encoding"
+                }
+            }
             let hash = key.withUnsafeBytes { FrequentItemsHash.slotHash($0) }
             if hash != slot.hash { return "slot \(index): stored hash does not match its key" }
             if !seen.insert(key).inserted { return "slot \(index): duplicate key" }

@@ -14,22 +14,74 @@
 ///   order; deletions back-shift later members of the cluster, scanning each cluster from its
 ///   high end down, the cluster that wraps around the end of the table last.
 ///
-/// Keys live back to back in one byte arena (`arena`); a slot stores where its key starts, its
-/// length and the low 32 bits of its hash, so lookups compare hashes before bytes and growing
-/// never re-hashes. Bytes of deleted keys are reclaimed by compaction once they outweigh the
-/// live ones.
+/// Storage is ours: one 32-byte slot per table entry holding the counter, the low 32 bits of
+/// the key's hash (growing never re-hashes), the drift, and the key itself — inline when it
+/// has at most 15 UTF-8 bytes (compared as two words, like a small-string optimisation), else
+/// as an offset into a byte arena holding long keys back to back. Arena bytes of deleted keys
+/// are reclaimed by compaction once they outweigh the live ones.
 ///
 /// Weights are added modulo 2^64, as the C++ library's `uint64_t` counters are.
 struct ReversePurgeStringMap: Sendable {
+    /// Keys of up to this many UTF-8 bytes are stored inside their slot.
+    static let maxInlineCount = 15
+    /// Top byte of `word1` marking a key stored in the arena (inline keys keep their length,
+    /// 0...15, there).
+    static let arenaTag: UInt64 = 0xFF << 56
+
     struct Slot: Sendable {
         var value: UInt64 = 0
-        var keyStart: Int = 0
-        var keyCount: Int = 0
         var hash: UInt32 = 0
         /// Probe distance from the home slot plus one; 0 marks an empty slot. Kept 32-bit so
         /// that even an adversarial cluster cannot overflow it (the C++ map uses 16 bits and
         /// throws at 1024, a limit it documents as "only used for theoretical analysis").
         var drift: UInt32 = 0
+        /// Inline key: its bytes 0..<8, little-endian, zero-padded. Arena key: its offset.
+        var word0: UInt64 = 0
+        /// Inline key: its bytes 8..<15, little-endian, zero-padded, and its length in the top
+        /// byte. Arena key: its length | ``arenaTag``.
+        var word1: UInt64 = 0
+
+        var isInline: Bool { word1 & ReversePurgeStringMap.arenaTag != ReversePurgeStringMap.arenaTag }
+        var keyCount: Int { isInline ? Int(word1 >> 56) : Int(word1 & ~ReversePurgeStringMap.arenaTag) }
+    }
+
+    /// A key prepared for lookup: its slot hash and slot encoding; `bytes` (its UTF-8) is only
+    /// read for keys too long to be inline.
+    struct Key {
+        let hash: UInt32
+        let word0: UInt64
+        let word1: UInt64
+        let bytes: UnsafeRawBufferPointer
+
+        @inline(__always)
+        init(utf8 bytes: UnsafeRawBufferPointer) {
+            self.bytes = bytes
+            hash = FrequentItemsHash.slotHash(bytes)
+            let count = bytes.count
+            if count <= ReversePurgeStringMap.maxInlineCount {
+                if count >= 8 {
+                    word0 = FrequentItemsHash.loadLittleEndian(bytes, at: 0, count: 8)
+                    word1 = FrequentItemsHash.loadLittleEndian(bytes, at: 8, count: count - 8) | UInt64(count) << 56
+                } else {
+                    word0 = FrequentItemsHash.loadLittleEndian(bytes, at: 0, count: count)
+                    word1 = UInt64(count) << 56
+                }
+            } else {
+                word0 = 0
+                word1 = UInt64(count) | ReversePurgeStringMap.arenaTag
+            }
+        }
+
+        /// The key of an existing slot (inline keys need no bytes).
+        @inline(__always)
+        init(slot: Slot, bytes: UnsafeRawBufferPointer) {
+            hash = slot.hash
+            word0 = slot.word0
+            word1 = slot.word1
+            self.bytes = bytes
+        }
+
+        var isInline: Bool { word1 & ReversePurgeStringMap.arenaTag != ReversePurgeStringMap.arenaTag }
     }
 
     /// Number of counters sampled to estimate the median in a purge (C++ `MAX_SAMPLE_SIZE`).
@@ -43,6 +95,7 @@ struct ReversePurgeStringMap: Sendable {
     /// 2^lgCurSize slots, or none until the first insert: a map decoded from an 8-byte empty
     /// image may claim a large current size, and should cost nothing until it is used.
     private(set) var slots: [Slot] = []
+    /// Bytes of the keys longer than ``maxInlineCount``.
     private(set) var arena: [UInt8] = []
     /// Bytes of `arena` that belong to deleted keys.
     private var garbageBytes = 0
@@ -53,11 +106,6 @@ struct ReversePurgeStringMap: Sendable {
         self.lgMaxSize = lgMaxSize
     }
 
-    @inline(__always)
-    private mutating func allocateSlotsIfNeeded() {
-        if slots.isEmpty { slots = [Slot](repeating: Slot(), count: 1 << lgCurSize) }
-    }
-
     /// `floor(0.75 · 2^lgCurSize)`, the C++ `get_capacity()`; exact in integers for lg ≥ 2.
     var capacity: Int { Self.capacity(lgSize: lgCurSize) }
 
@@ -65,106 +113,118 @@ struct ReversePurgeStringMap: Sendable {
 
     // MARK: - Update
 
-    /// Adds `weight` to the counter of `key` (whose slot hash is `hash`), inserting the key if
-    /// it is absent, then grows or purges if the insert overfilled the table.
+    /// Adds `weight` to the counter of `key`, inserting the key if it is absent, then grows or
+    /// purges if the insert overfilled the table.
     ///
     /// - Returns: the amount a purge subtracted from every counter, 0 if none ran (the C++
     ///   `adjust_or_insert` result, which the sketch adds to its offset).
     /// - Complexity: O(1) expected; a purge costs O(2^lgMaxSize) and runs at most once per
     ///   `capacity − numActive` inserts.
     @inline(__always)
-    mutating func adjustOrInsert(_ key: UnsafeRawBufferPointer, hash: UInt32, weight: UInt64) -> UInt64 {
-        allocateSlotsIfNeeded()
-        let (index, drift, found) = locate(key, hash: hash)
-        if found {
-            slots.withUnsafeMutableBufferPointer { $0[index].value &+= weight }
-            return 0
+    mutating func adjustOrInsert(_ key: Key, weight: UInt64) -> UInt64 {
+        if slots.isEmpty { allocateSlots() }
+        let mask = (1 << lgCurSize) &- 1
+        let (index, drift, found) = slots.withUnsafeMutableBufferPointer { s in
+            let (index, drift, found) = Self.locate(key, in: UnsafeBufferPointer(s), arena: arena, mask: mask)
+            if found { s[index].value &+= weight }
+            return (index, drift, found)
         }
-        insert(key, hash: hash, weight: weight, at: index, drift: drift)
+        if found { return 0 }
+        insert(key, weight: weight, at: index, drift: drift)
         return numActive > capacity ? resizeOrPurge() : 0
     }
 
     /// Inserts a key known to be absent (the decoder's path), or reports that it is present.
     ///
     /// - Returns: false, leaving the map unchanged, if `key` is already present.
-    mutating func insertNew(_ key: UnsafeRawBufferPointer, hash: UInt32, weight: UInt64) -> Bool {
-        allocateSlotsIfNeeded()
-        let (index, drift, found) = locate(key, hash: hash)
+    mutating func insertNew(_ key: Key, weight: UInt64) -> Bool {
+        if slots.isEmpty { allocateSlots() }
+        let (index, drift, found) = slots.withUnsafeBufferPointer { s in
+            Self.locate(key, in: s, arena: arena, mask: (1 << lgCurSize) - 1)
+        }
         if found { return false }
-        insert(key, hash: hash, weight: weight, at: index, drift: drift)
+        insert(key, weight: weight, at: index, drift: drift)
         if numActive > capacity { _ = resizeOrPurge() }
         return true
     }
 
     /// The counter of `key`, 0 if it is not tracked.
-    func get(_ key: UnsafeRawBufferPointer, hash: UInt32) -> UInt64 {
+    func get(_ key: Key) -> UInt64 {
         guard numActive > 0 else { return 0 }
-        let (index, _, found) = locate(key, hash: hash)
-        return found ? slots[index].value : 0
+        return slots.withUnsafeBufferPointer { s in
+            let (index, _, found) = Self.locate(key, in: s, arena: arena, mask: (1 << lgCurSize) - 1)
+            return found ? s[index].value : 0
+        }
     }
 
-    /// Probes from the home slot of `hash`: the slot holding `key` (found), or the first empty
+    private mutating func allocateSlots() {
+        slots = [Slot](repeating: Slot(), count: 1 << lgCurSize)
+    }
+
+    /// Probes from the home slot of `key`: the slot holding it (found), or the first empty
     /// slot and the drift an insert there would record.
     @inline(__always)
-    private func locate(_ key: UnsafeRawBufferPointer, hash: UInt32) -> (index: Int, drift: UInt32, found: Bool) {
-        let mask = (1 << lgCurSize) &- 1
-        let keyCount = key.count
-        return arena.withUnsafeBytes { arenaBytes in
-            slots.withUnsafeBufferPointer { s in
-                var index = Int(hash) & mask
-                var drift: UInt32 = 1
-                while s[index].drift != 0 {
-                    if s[index].hash == hash && s[index].keyCount == keyCount
-                        && Self.bytesEqual(arenaBytes, s[index].keyStart, key)
-                    {
-                        return (index, drift, true)
-                    }
-                    index = (index &+ 1) & mask
-                    drift &+= 1
+    private static func locate(
+        _ key: Key, in s: UnsafeBufferPointer<Slot>, arena: [UInt8], mask: Int
+    ) -> (index: Int, drift: UInt32, found: Bool) {
+        var index = Int(key.hash) & mask
+        var drift: UInt32 = 1
+        while s[index].drift != 0 {
+            if s[index].hash == key.hash && s[index].word1 == key.word1 {
+                if key.isInline {
+                    if s[index].word0 == key.word0 { return (index, drift, true) }
+                } else if arenaBytesEqual(arena, at: Int(s[index].word0), key.bytes) {
+                    return (index, drift, true)
                 }
-                return (index, drift, false)
             }
+            index = (index &+ 1) & mask
+            drift &+= 1
+        }
+        return (index, drift, false)
+    }
+
+    /// Whether the `key.count` arena bytes at `start` equal `key`, compared a word at a time.
+    private static func arenaBytesEqual(_ arena: [UInt8], at start: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        arena.withUnsafeBytes { arenaBytes in
+            let count = key.count
+            guard count > 0, let arenaBase = arenaBytes.baseAddress, let keyBase = key.baseAddress else {
+                return count == 0
+            }
+            let stored = arenaBase + start
+            var i = 0
+            while i &+ 8 <= count {
+                if stored.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    != keyBase.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                {
+                    return false
+                }
+                i &+= 8
+            }
+            while i < count {
+                if stored.load(fromByteOffset: i, as: UInt8.self) != keyBase.load(fromByteOffset: i, as: UInt8.self) {
+                    return false
+                }
+                i &+= 1
+            }
+            return true
         }
     }
 
     @inline(__always)
-    private mutating func insert(
-        _ key: UnsafeRawBufferPointer, hash: UInt32, weight: UInt64, at index: Int, drift: UInt32
-    ) {
-        let start = arena.count
-        if let base = key.baseAddress, key.count > 0 {
-            arena.append(
-                contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: key.count))
+    private mutating func insert(_ key: Key, weight: UInt64, at index: Int, drift: UInt32) {
+        var word0 = key.word0
+        if !key.isInline {
+            word0 = UInt64(arena.count)
+            if let base = key.bytes.baseAddress {
+                arena.append(
+                    contentsOf: UnsafeBufferPointer(
+                        start: base.assumingMemoryBound(to: UInt8.self), count: key.bytes.count))
+            }
         }
         slots.withUnsafeMutableBufferPointer {
-            $0[index] = Slot(value: weight, keyStart: start, keyCount: key.count, hash: hash, drift: drift)
+            $0[index] = Slot(value: weight, hash: key.hash, drift: drift, word0: word0, word1: key.word1)
         }
         numActive += 1
-    }
-
-    /// Word-at-a-time equality of `key` with the `key.count` arena bytes at `start`.
-    @inline(__always)
-    private static func bytesEqual(_ arena: UnsafeRawBufferPointer, _ start: Int, _ key: UnsafeRawBufferPointer) -> Bool
-    {
-        let count = key.count
-        guard count > 0, let arenaBase = arena.baseAddress, let keyBase = key.baseAddress else { return count == 0 }
-        let stored = arenaBase + start
-        var i = 0
-        while i &+ 8 <= count {
-            if stored.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                != keyBase.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            {
-                return false
-            }
-            i &+= 8
-        }
-        while i < count {
-            if stored.load(fromByteOffset: i, as: UInt8.self) != keyBase.load(fromByteOffset: i, as: UInt8.self) {
-                return false
-            }
-            i &+= 1
-        }
-        return true
     }
 
     // MARK: - Growth and purge
@@ -274,7 +334,7 @@ struct ReversePurgeStringMap: Sendable {
             func visit(_ probe: Int) {
                 guard s[probe].drift != 0 else { return }
                 if s[probe].value <= amount {
-                    freedBytes += s[probe].keyCount
+                    if !s[probe].isInline { freedBytes += s[probe].keyCount }
                     Self.hashDelete(s, at: probe, mask: mask)
                     deleted += 1
                 } else {
@@ -319,18 +379,17 @@ struct ReversePurgeStringMap: Sendable {
     }
 
     /// Rewrites the arena without the bytes of deleted keys once they exceed the live bytes
-    /// (and a small floor), so the arena stays within twice the live key bytes.
+    /// (and a small floor), so the arena stays within twice the live long-key bytes.
     private mutating func compactArenaIfWasteful() {
         guard garbageBytes > 4096, garbageBytes * 2 > arena.count else { return }
         var compacted = [UInt8]()
         compacted.reserveCapacity(arena.count - garbageBytes)
         arena.withUnsafeBufferPointer { old in
             slots.withUnsafeMutableBufferPointer { s in
-                for i in s.indices where s[i].drift != 0 {
-                    let start = compacted.count
-                    compacted.append(
-                        contentsOf: UnsafeBufferPointer(rebasing: old[s[i].keyStart..<(s[i].keyStart + s[i].keyCount)]))
-                    s[i].keyStart = start
+                for i in s.indices where s[i].drift != 0 && !s[i].isInline {
+                    let start = Int(s[i].word0)
+                    s[i].word0 = UInt64(compacted.count)
+                    compacted.append(contentsOf: UnsafeBufferPointer(rebasing: old[start..<(start + s[i].keyCount)]))
                 }
             }
         }
@@ -338,7 +397,7 @@ struct ReversePurgeStringMap: Sendable {
         garbageBytes = 0
     }
 
-    // MARK: - Iteration
+    // MARK: - Iteration and key access
 
     /// Slot indices of the active keys in the C++ iterator's order: the lowest active slot,
     /// then steps of `Int(size · 0.618…) | 1` modulo the size, skipping empty slots. This
@@ -363,18 +422,27 @@ struct ReversePurgeStringMap: Sendable {
         return order
     }
 
-    /// Calls `body` with each active key's UTF-8 bytes, slot hash and counter, in iteration
-    /// order (see ``iterationOrder()``).
-    func forEachInIterationOrder(_ body: (_ key: UnsafeRawBufferPointer, _ hash: UInt32, _ value: UInt64) -> Void) {
-        let order = iterationOrder()
-        arena.withUnsafeBytes { bytes in
-            slots.withUnsafeBufferPointer { s in
-                for index in order {
-                    let slot = s[index]
-                    body(
-                        UnsafeRawBufferPointer(rebasing: bytes[slot.keyStart..<(slot.keyStart + slot.keyCount)]),
-                        slot.hash, slot.value)
-                }
+    /// Calls `body` with the UTF-8 bytes of the key of `slot` (valid only during the call).
+    @inline(__always)
+    func withKeyBytes<R>(of slot: Slot, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let count = slot.keyCount
+        if slot.isInline {
+            let words = (slot.word0.littleEndian, slot.word1.littleEndian)
+            return withUnsafeBytes(of: words) { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+        let start = Int(slot.word0)
+        return arena.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
+    }
+
+    /// Calls `body` with each active key and its counter, in iteration order (see
+    /// ``iterationOrder()``). The key's bytes are valid only during the call.
+    func forEachInIterationOrder(_ body: (_ key: Key, _ value: UInt64) -> Void) {
+        for index in iterationOrder() {
+            let slot = slots[index]
+            if slot.isInline {
+                body(Key(slot: slot, bytes: UnsafeRawBufferPointer(start: nil, count: 0)), slot.value)
+            } else {
+                withKeyBytes(of: slot) { body(Key(slot: slot, bytes: $0), slot.value) }
             }
         }
     }
@@ -382,11 +450,6 @@ struct ReversePurgeStringMap: Sendable {
     /// The key in slot `index` as a String (keys are valid UTF-8: they come from Strings or
     /// from validated images).
     func key(at index: Int) -> String {
-        let slot = slots[index]
-        return arena.withUnsafeBufferPointer { bytes in
-            String(
-                decoding: UnsafeBufferPointer(rebasing: bytes[slot.keyStart..<(slot.keyStart + slot.keyCount)]),
-                as: UTF8.self)
-        }
+        withKeyBytes(of: slots[index]) { String(decoding: $0, as: UTF8.self) }
     }
 }
