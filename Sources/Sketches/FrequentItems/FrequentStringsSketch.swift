@@ -68,9 +68,10 @@ public struct FrequentStringsSketch: Sendable {
 
     /// Adds `weight` occurrences of `item`. A weight of 0 is ignored (as in the library).
     ///
-    /// - Complexity: O(length of `item`) expected, without allocation when the item is already
-    ///   tracked; a purge (O(2^lgMaxMapSize)) runs at most once per ~0.375 · 2^lgMaxMapSize
-    ///   inserts.
+    /// - Complexity: O(length of `item`) expected. No per-update allocation: the string's UTF-8
+    ///   is hashed in place, keys of up to 15 bytes are stored inside the map's slots and longer
+    ///   ones appended to a shared byte arena (amortised growth). A purge (O(2^lgMaxMapSize))
+    ///   runs at most once per ~0.375 · 2^lgMaxMapSize inserts.
     public mutating func update(_ item: String, weight: UInt64 = 1) {
         guard weight != 0 else { return }
         // Native and small strings expose their UTF-8 in place (no copy, no retain); only a
@@ -95,8 +96,11 @@ public struct FrequentStringsSketch: Sendable {
     /// Adds the items of `other` into this sketch (the C++ `merge`): each of `other`'s items is
     /// added with its counter, in `other`'s iteration order, then the offsets and total weights
     /// are summed. The guarantee then holds for the concatenated streams. Merging sketches of
-    /// different `lgMaxMapSize` is allowed; this sketch keeps its own size. Merging a sketch into
-    /// itself (`s.merge(s)`) doubles every weight.
+    /// different `lgMaxMapSize` is allowed; this sketch keeps its own size. `s.merge(s)` merges a
+    /// copy of `s`, as if its stream had been seen twice.
+    ///
+    /// Like the library, an `other` that tracks no item is skipped entirely, even when purges
+    /// emptied it after it saw weight (see the quirk above).
     ///
     /// - Complexity: O(other's map size + other's items × their length).
     public mutating func merge(_ other: FrequentStringsSketch) {
