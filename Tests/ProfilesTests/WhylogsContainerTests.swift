@@ -74,3 +74,27 @@ func sameComponents(_ a: WhylogsProfileView, _ b: WhylogsProfileView) -> Bool {
     }
     return normalised(a) == normalised(b)
 }
+
+@Suite("Whylogs KLL layout")
+struct WhylogsKLLLayoutTests {
+    /// Every KLL image whylogs wrote converts to the standard layout and back byte for byte.
+    @Test(arguments: WhylogsFixtures.names)
+    func legacyImagesConvertLosslessly(name: String) throws {
+        let view = try WhylogsCodec.readView(try WhylogsFixtures.bytes(name))
+        var multiItem = 0
+        for (column, components) in view.columns {
+            guard case .kll(let legacy)? = components["distribution/kll"]?.value else { continue }
+            let standard = WhylogsKLLLayout.standard(fromLegacy: legacy)
+            if legacy[0] == 6 {
+                multiItem += 1
+                #expect(standard[0] == 5 && standard.count == legacy.count - 4, "\(column)")
+                #expect(Array(standard[0..<20].dropFirst()) == Array(legacy[1..<20]), "\(column)")
+                #expect(Array(standard[20...]) == Array(legacy[24...]), "\(column)")
+            } else {
+                #expect(standard == legacy, "\(column): empty/single images are shared")
+            }
+            #expect(WhylogsKLLLayout.legacy(fromStandard: standard) == legacy, "\(column)")
+        }
+        #expect(multiItem == 3)
+    }
+}
