@@ -63,6 +63,7 @@ struct WhylogsContainerTests {
 func sameComponents(_ a: WhylogsProfileView, _ b: WhylogsProfileView) -> Bool {
     func normalised(_ v: WhylogsProfileView) -> WhylogsProfileView {
         var v = v
+        v.columnOffsets = [:]
         for (c, comps) in v.columns {
             for (p, comp) in comps {
                 if case .double(let d) = comp.value {

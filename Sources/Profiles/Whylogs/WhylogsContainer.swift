@@ -104,6 +104,7 @@ enum WhylogsContainer {
         var previousEnd = areaStart
         for (relative, name) in chunks {
             let chunkOffset = areaStart + Int(relative)
+            if view.columnOffsets[name] == nil { view.columnOffsets[name] = chunkOffset }
             guard chunkOffset >= previousEnd else {
                 throw .malformed(
                     at: profileHeaderOffset,

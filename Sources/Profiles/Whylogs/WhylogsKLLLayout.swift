@@ -38,4 +38,32 @@ enum WhylogsKLLLayout {
         out.removeSubrange(standardDataStart..<(standardDataStart + paddingBytes))
         return out
     }
+
+    /// The doubles image with the same items as a floats image (whylogs 0.x wrote KLL floats
+    /// histograms; widening f32 → f64 is exact, as whylogs' `float_to_doubles`). The header and
+    /// level offsets are the same for both item types (FORMATS.md section a), so only the items
+    /// are widened. Call only for an image that ``KLLImage/itemType(of:)`` reports as floats; a
+    /// malformed image is returned as is and fails in the doubles decoder.
+    static func doubles(fromFloats image: [UInt8]) -> [UInt8] {
+        let itemsStart: Int
+        switch image.first {
+        case 2?: itemsStart = 8
+        case standardPreambleInts?:
+            guard image.count > 18 else { return image }
+            itemsStart = standardDataStart + 4 * Int(image[18])
+        default: return image
+        }
+        guard itemsStart <= image.count, (image.count - itemsStart) % 4 == 0 else { return image }
+        var out = Array(image[0..<itemsStart])
+        out.reserveCapacity(itemsStart + 2 * (image.count - itemsStart))
+        var i = itemsStart
+        while i < image.count {
+            let bits =
+                UInt32(image[i]) | UInt32(image[i + 1]) << 8 | UInt32(image[i + 2]) << 16 | UInt32(image[i + 3]) << 24
+            let wide = Double(Float(bitPattern: bits)).bitPattern
+            for b in 0..<8 { out.append(UInt8(truncatingIfNeeded: wide >> (8 * UInt64(b)))) }
+            i += 4
+        }
+        return out
+    }
 }

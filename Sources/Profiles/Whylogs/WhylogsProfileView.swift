@@ -34,6 +34,9 @@ public struct WhylogsProfileView: Sendable, Hashable {
     public var columns: [String: [String: Component]] = [:]
     /// The model-performance block of a v0 message.
     public var modelPerformance: ModelPerformance?
+    /// Where each column's data starts in the file (its first chunk in v1; 0 for v0), so that
+    /// errors found while interpreting a column can name a byte offset. Not written.
+    public var columnOffsets: [String: Int] = [:]
 
     public init() {}
 
