@@ -159,3 +159,39 @@ extension WhylogsProfileView.Value {
         }
     }
 }
+
+extension WhylogsColumnMetrics {
+    /// The components whylogs 1.6.4's standard resolver would write for these metrics: the
+    /// counters and type counts always; `distribution/*`, `ints/*`, `cardinality/hll` and
+    /// `frequent_items/frequent_strings` when present. KLL images are written in the legacy
+    /// preamble-6 doubles layout, which is the only one whylogs can read.
+    func components() -> [String: WhylogsProfileView.Component] {
+        var out: [String: WhylogsProfileView.Component] = [:]
+        func put(_ path: String, _ value: WhylogsProfileView.Value, typeID: UInt32 = 0) {
+            out[path] = WhylogsProfileView.Component(typeID: typeID, value)
+        }
+        put(WhylogsPath.countsN, .integer(count))
+        put(WhylogsPath.countsNull, .integer(nullCount))
+        put(WhylogsPath.countsNaN, .integer(nanCount))
+        put(WhylogsPath.countsInf, .integer(infCount))
+        put(WhylogsPath.countsTrue, .integer(trueCount))
+        put(WhylogsPath.typesIntegral, .integer(integral))
+        put(WhylogsPath.typesFractional, .integer(fractional))
+        put(WhylogsPath.typesBoolean, .integer(boolean))
+        put(WhylogsPath.typesString, .integer(string))
+        put(WhylogsPath.typesObject, .integer(object))
+        put(WhylogsPath.typesTensor, .integer(tensor))
+        if let kll {
+            put(WhylogsPath.kll, .kll(WhylogsKLLLayout.legacy(fromStandard: kll.serialized())))
+            put(WhylogsPath.mean, .double(mean ?? 0))
+            put(WhylogsPath.m2, .double(m2 ?? 0))
+        }
+        if let intMin, let intMax {
+            put(WhylogsPath.intsMin, .integer(intMin), typeID: WhylogsPath.minTypeID)
+            put(WhylogsPath.intsMax, .integer(intMax), typeID: WhylogsPath.maxTypeID)
+        }
+        if let hllImage { put(WhylogsPath.hll, .hll(hllImage)) }
+        if let frequentStrings { put(WhylogsPath.frequentStrings, .frequentItems(frequentStrings.serialized())) }
+        return out
+    }
+}
