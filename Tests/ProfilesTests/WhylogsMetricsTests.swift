@@ -67,4 +67,28 @@ struct WhylogsMetricsTests {
         }
         #expect(compared == 3)
     }
+
+    /// A corrupt sketch inside a valid container names the column, the metric path, the
+    /// sketch decoder's reason and the chunk's file offset.
+    @Test func corruptSketchErrorsNameColumnAndPath() throws {
+        let view = try WhylogsCodec.readView(try WhylogsFixtures.bytes("whylogs_profile_small"))
+        var components = try #require(view.columns["i"])
+        guard case .kll(let image)? = components["distribution/kll"]?.value else {
+            Issue.record("no KLL in column i")
+            return
+        }
+        components["distribution/kll"]?.value = .kll(Array(image.prefix(30)))
+        let error = try #require(throws: WhylogsError.self) {
+            try WhylogsColumnMetrics(column: "i", components: components, offset: 876)
+        }
+        #expect(error.description.contains("column 'i' distribution/kll: KLL image: truncated"))
+        #expect(error.offset == 876)
+
+        components = try #require(view.columns["s"])
+        components["counts/n"]?.value = .double(1)
+        let typeError = try #require(throws: WhylogsError.self) {
+            try WhylogsColumnMetrics(column: "s", components: components, offset: 0)
+        }
+        #expect(typeError.description.contains("column 's' counts/n: expected an integer"))
+    }
 }

@@ -57,6 +57,6 @@ public struct WhylogsError: Error, CustomStringConvertible, Sendable, Equatable 
     /// A sketch image inside the profile failed to decode; `chunkOffset` is the file offset of
     /// the column chunk (v1) or of the message (v0) that holds it.
     static func sketch(column: String, path: String, chunkOffset: Int, _ error: SketchError) -> WhylogsError {
-        malformed(at: chunkOffset, "column '\(column)' \(path): \(error.description) of the sketch image")
+        malformed(at: chunkOffset, "column '\(column)' \(path): \(error.description) of the image, in the column data")
     }
 }
