@@ -36,6 +36,14 @@ extension KLLSketch {
     ///   [min, max].
     /// - Complexity: O(image size).
     public init(serialized image: some Collection<UInt8>) throws(SketchError) {
+        try self.init(decoding: Array(image))
+    }
+
+    // Specialized for the two item types so that callers in other modules (which cannot
+    // specialize this non-inlinable code themselves) do not decode through witness tables.
+    @_specialize(where Item == Double)
+    @_specialize(where Item == Float)
+    init(decoding image: [UInt8]) throws(SketchError) {
         var reader = ByteReader(image, family: "KLL")
         let header = try KLLImageHeader(reading: &reader)
         let k = header.k
@@ -64,6 +72,8 @@ extension KLLSketch {
         }
     }
 
+    @_specialize(where Item == Double)
+    @_specialize(where Item == Float)
     private init(
         decodingFullLayoutOf reader: inout ByteReader, header: KLLImageHeader, legacy: Bool
     )
@@ -175,6 +185,8 @@ extension KLLSketch {
     /// level offsets written as they are. Never writes the legacy preamble-6 layout.
     ///
     /// - Complexity: O(retained items).
+    @_specialize(where Item == Double)
+    @_specialize(where Item == Float)
     public func serialized() -> [UInt8] {
         let itemSize = Item.kllItemType.byteSize
         let sortedFlag: UInt8 = isLevelZeroSorted ? 0b10 : 0

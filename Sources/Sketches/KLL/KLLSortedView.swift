@@ -53,8 +53,7 @@ public struct KLLSortedView<Item: KLLItem>: Sendable {
     public func quantile(rank: Double, inclusive: Bool) -> Item {
         precondition(!items.isEmpty, "KLL sorted view: quantile of an empty view")
         precondition(rank >= 0 && rank <= 1, "KLL: normalized rank \(rank) outside 0...1")
-        let scaled = rank * Double(totalWeight)
-        let weight = UInt64(inclusive ? scaled.rounded(.up) : scaled)
+        let weight = Self.weight(atRank: rank, total: totalWeight, roundingUp: inclusive)
         var low = 0
         var high = cumulativeWeights.count
         while low < high {
@@ -64,52 +63,73 @@ public struct KLLSortedView<Item: KLLItem>: Sendable {
         }
         return low == items.count ? items[items.count - 1] : items[low]
     }
+
+    /// `floor(rank · total)` or `ceil(rank · total)` as the library computes it (a double
+    /// product, then truncation), without libm's `ceil`.
+    @inlinable
+    static func weight(atRank rank: Double, total: UInt64, roundingUp: Bool) -> UInt64 {
+        let scaled = rank * Double(total)
+        // Double(total) may round up to 2^64 for totals near UInt64.max
+        if scaled >= 18_446_744_073_709_551_616.0 { return .max }
+        let truncated = UInt64(scaled)
+        return roundingUp && Double(truncated) < scaled ? truncated + 1 : truncated
+    }
 }
 
 extension KLLSketch {
     /// The sorted view of the retained items. The sketch is not changed (level 0 is
     /// sorted in the copy).
     ///
-    /// - Complexity: O(r · numLevels) for r retained items, plus sorting level 0.
+    /// The levels (each sorted) are merged pairwise in rounds, a stable merge that puts
+    /// the lower level first among equal items; that is the order the library's one level
+    /// at a time merge gives, so cumulative weights agree at ties too.
+    ///
+    /// - Complexity: O(r log L) for r retained items in L levels, plus sorting level 0.
     @inlinable
     public func sortedView() -> KLLSortedView<Item> {
-        let retained = numRetained
-        var merged = [Item]()
-        var weights = [UInt64]()
-        merged.reserveCapacity(retained)
-        weights.reserveCapacity(retained)
-        merged.append(contentsOf: items[levels[0]..<levels[1]])
-        if !isLevelZeroSorted { merged.sort() }
-        weights.append(contentsOf: repeatElement(1, count: merged.count))
-        var scratchItems = [Item]()
-        var scratchWeights = [UInt64]()
-        scratchItems.reserveCapacity(retained)
-        scratchWeights.reserveCapacity(retained)
-        for level in 1..<(levels.count - 1) where levels[level] < levels[level + 1] {
-            let weight = UInt64(1) << UInt64(level)
-            scratchItems.removeAll(keepingCapacity: true)
-            scratchWeights.removeAll(keepingCapacity: true)
-            // a stable merge: on ties the items already in the view (lower levels) first
-            var i = 0
-            var j = levels[level]
-            let end = levels[level + 1]
-            while i < merged.count && j < end {
-                if items[j] < merged[i] {
-                    scratchItems.append(items[j])
-                    scratchWeights.append(weight)
-                    j += 1
-                } else {
-                    scratchItems.append(merged[i])
-                    scratchWeights.append(weights[i])
-                    i += 1
-                }
+        let numLevels = levels.count - 1
+        let base = levels[0]
+        let retained = levels[numLevels] - base
+        var merged = Array(items[base..<levels[numLevels]])
+        var weights = [UInt64](repeating: 1, count: retained)
+        if !isLevelZeroSorted { merged[0..<(levels[1] - base)].sort() }
+        var runStarts = [0]
+        for level in 0..<numLevels where levels[level] < levels[level + 1] {
+            if level > 0 {
+                let weight = UInt64(1) << UInt64(level)
+                for index in (levels[level] - base)..<(levels[level + 1] - base) { weights[index] = weight }
             }
-            scratchItems.append(contentsOf: merged[i...])
-            scratchWeights.append(contentsOf: weights[i...])
-            scratchItems.append(contentsOf: items[j..<end])
-            scratchWeights.append(contentsOf: repeatElement(weight, count: end - j))
-            swap(&merged, &scratchItems)
-            swap(&weights, &scratchWeights)
+            runStarts.append(levels[level + 1] - base)
+        }
+        if runStarts.count > 2 {
+            var scratchItems = merged
+            var scratchWeights = weights
+            while runStarts.count > 2 {
+                var nextStarts = [0]
+                nextStarts.reserveCapacity(runStarts.count / 2 + 2)
+                merged.withUnsafeBufferPointer { sourceItems in
+                    weights.withUnsafeBufferPointer { sourceWeights in
+                        scratchItems.withUnsafeMutableBufferPointer { targetItems in
+                            scratchWeights.withUnsafeMutableBufferPointer { targetWeights in
+                                var run = 0
+                                while run + 1 < runStarts.count {
+                                    // an odd run out is copied (merged with an empty run)
+                                    let middle = runStarts[run + 1]
+                                    let end = run + 2 < runStarts.count ? runStarts[run + 2] : middle
+                                    KLLBuffer.mergeWeighted(
+                                        sourceItems, sourceWeights, runStarts[run], middle, end,
+                                        into: targetItems, targetWeights)
+                                    nextStarts.append(end)
+                                    run += 2
+                                }
+                            }
+                        }
+                    }
+                }
+                swap(&merged, &scratchItems)
+                swap(&weights, &scratchWeights)
+                runStarts = nextStarts
+            }
         }
         var total: UInt64 = 0
         for index in weights.indices {
@@ -159,6 +179,8 @@ extension KLLSketch {
     ///
     /// - Throws: ``SketchError`` (invalid argument) when a split point is NaN or the split
     ///   points are not strictly increasing.
+    @_specialize(where Item == Double)
+    @_specialize(where Item == Float)
     public func cdf(splitPoints: [Item], inclusive: Bool = false) throws(SketchError) -> [Double]? {
         try Self.checkSplitPoints(splitPoints)
         if _n == 0 { return nil }
@@ -175,6 +197,8 @@ extension KLLSketch {
     ///
     /// - Throws: ``SketchError`` (invalid argument) when a split point is NaN or the split
     ///   points are not strictly increasing.
+    @_specialize(where Item == Double)
+    @_specialize(where Item == Float)
     public func pmf(splitPoints: [Item], inclusive: Bool = false) throws(SketchError) -> [Double]? {
         guard var buckets = try cdf(splitPoints: splitPoints, inclusive: inclusive) else { return nil }
         var index = buckets.count - 1
