@@ -12,10 +12,20 @@ let package = Package(
     name: "Driftwatch",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "DriftProfiler", targets: ["Sketches"])
+        .library(name: "DriftProfiler", targets: ["Sketches", "Profiles"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "Sketches", swiftSettings: upcoming),
+        // Column and dataset profiles, the Profiler, native and whylogs v1 codecs.
+        .target(
+            name: "Profiles",
+            dependencies: ["Sketches", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),
+        .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
     ]
 )
