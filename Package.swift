@@ -12,12 +12,15 @@ let package = Package(
     name: "Driftwatch",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "DriftProfiler", targets: ["Sketches", "Profiles"])
+        .library(name: "DriftProfiler", targets: ["Sketches", "Profiles"]),
+        .executable(name: "drift", targets: ["drift"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
+        // Pure value types: DataSketches-compatible KLL, HLL, frequent items. stdlib only.
         .target(name: "Sketches", swiftSettings: upcoming),
         // Column and dataset profiles, the Profiler, native and whylogs v1 codecs.
         .target(
@@ -25,7 +28,29 @@ let package = Package(
             dependencies: ["Sketches", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: upcoming
         ),
+        // The CLI's commands, in a library so that tests can call them.
+        .target(
+            name: "DriftCommands",
+            dependencies: [
+                "Sketches",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(name: "drift", dependencies: ["DriftCommands"], swiftSettings: upcoming),
+        // Throughput harness for scripts/bench (compared with Apache DataSketches in the same run).
+        .executableTarget(
+            name: "SketchBench",
+            dependencies: ["Sketches"],
+            path: "Benchmarks/SketchBench",
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
+        .testTarget(
+            name: "DriftCommandsTests",
+            dependencies: ["DriftCommands", "Sketches", "drift"],
+            swiftSettings: upcoming
+        ),
     ]
 )

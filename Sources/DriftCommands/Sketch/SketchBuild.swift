@@ -1,0 +1,106 @@
+import ArgumentParser
+import Sketches
+
+/// `drift sketch build`: build a sketch from one item per line and write its image.
+struct SketchBuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a DataSketches image from one item per line.",
+        discussion: """
+            Families: kll-doubles, kll-floats (numbers; blank lines skipped, "nan" ignored by
+            the sketch), frequent-strings (each line an item; a line `item<TAB>N` adds the item
+            with integer weight N). HLL is not available in this build yet.
+            """
+    )
+
+    enum Family: String, CaseIterable {
+        case kllDoubles = "kll-doubles"
+        case kllFloats = "kll-floats"
+        case frequentStrings = "frequent-strings"
+    }
+
+    @Option(help: "kll-doubles, kll-floats or frequent-strings.")
+    var family: String
+
+    @Option(help: "KLL: k, 8...65535 (default 200).")
+    var k: Int?
+
+    @Option(name: .customLong("lg-max-map-size"), help: "Frequent strings: log2 of the maximum map size (default 10).")
+    var lgMaxMapSize: Int?
+
+    @Option(help: "Input file, one item per line (default: standard input).")
+    var input: String?
+
+    @Option(help: "Where to write the image.")
+    var out: String
+
+    func run() throws {
+        guard let family = Family(rawValue: family) else {
+            throw CLIError(
+                "--family: unknown family '\(family)' (expected \(Family.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        try checkOptionsApply(to: family)
+        let reader = try LineReader(path: input)
+        let image: [UInt8]
+        switch family {
+        case .kllDoubles: image = try buildKLL(Double.self, reader)
+        case .kllFloats: image = try buildKLL(Float.self, reader)
+        case .frequentStrings: image = try buildFrequentStrings(reader)
+        }
+        try FileIO.write(image, to: out)
+    }
+
+    private func checkOptionsApply(to family: Family) throws(CLIError) {
+        let isKLL = family == .kllDoubles || family == .kllFloats
+        if k != nil, !isKLL { throw CLIError("--k applies only to kll-doubles and kll-floats") }
+        if lgMaxMapSize != nil, family != .frequentStrings {
+            throw CLIError("--lg-max-map-size applies only to frequent-strings")
+        }
+    }
+
+    private func buildKLL<Item: KLLItem & LosslessStringConvertible>(
+        _: Item.Type, _ reader: LineReader
+    ) throws -> [UInt8] {
+        var sketch: KLLSketch<Item>
+        do {
+            sketch = try k.map { k throws(SketchError) in try KLLSketch<Item>(k: k) } ?? KLLSketch<Item>()
+        } catch {
+            throw CLIError("--k: \(error)")
+        }
+        while let line = try reader.next() {
+            let text = line.trimmingCharacters(in: " ")
+            if text.isEmpty { continue }
+            guard let value = Item(text) ?? Item(text.lowercased()) else {
+                throw CLIError("\(reader.name):\(reader.lineNumber): '\(text)' is not a number")
+            }
+            sketch.update(value)
+        }
+        return sketch.serialized()
+    }
+
+    private func buildFrequentStrings(_ reader: LineReader) throws -> [UInt8] {
+        var sketch: FrequentStringsSketch
+        do {
+            sketch =
+                try lgMaxMapSize.map { lg throws(SketchError) in try FrequentStringsSketch(lgMaxMapSize: lg) }
+                ?? FrequentStringsSketch()
+        } catch {
+            throw CLIError("--lg-max-map-size: \(error)")
+        }
+        while let line = try reader.next() {
+            if let tab = line.lastIndex(of: "\t") {
+                let weightText = line[line.index(after: tab)...]
+                guard let weight = UInt64(weightText) else {
+                    throw CLIError(
+                        "\(reader.name):\(reader.lineNumber): weight '\(weightText)' after the tab is not a non-negative integer"
+                    )
+                }
+                sketch.update(String(line[..<tab]), weight: weight)
+            } else {
+                sketch.update(line)
+            }
+        }
+        return sketch.serialized()
+    }
+}

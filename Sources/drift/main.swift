@@ -1,0 +1,3 @@
+import DriftCommands
+
+await Drift.runMain()
