@@ -25,7 +25,7 @@ public enum Value: Sendable, Hashable {
         case 5 where text.lowercased() == "false": return .bool(false)
         default: break
         }
-        if let first = text.utf8.first, Value.mayStartNumber(first), let number = Double(text) {
+        if Value.looksDecimal(text), let number = Double(text) {
             return .double(number)
         }
         return .string(String(text))
@@ -36,16 +36,22 @@ public enum Value: Sendable, Hashable {
         inferred(from: text[...])
     }
 
-    /// `Double(_:)` accepts hexadecimal floats and leading `+`; restrict to what a data file
-    /// means as a number: digits, sign, `.`, or the words nan/inf/infinity.
-    private static func mayStartNumber(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
-            UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "i"), UInt8(ascii: "I"):
-            return true
-        default:
-            return false
+    /// `Double(_:)` also accepts hexadecimal floats (`0x1p3`) and `nan(…)` payloads; a data file
+    /// means a number only by decimal digits, sign, point and exponent, or the words nan, inf
+    /// and infinity (any case, optionally signed).
+    private static func looksDecimal(_ text: Substring) -> Bool {
+        var sawDigit = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
+            case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): break
+            default:
+                var word = text.lowercased()[...]
+                if word.first == "-" || word.first == "+" { word = word.dropFirst() }
+                return word == "nan" || word == "inf" || word == "infinity"
+            }
         }
+        return sawDigit
     }
 }
 

@@ -2,16 +2,29 @@ internal import Foundation
 public import Sketches
 internal import SwiftProtobuf
 
-/// Reads and writes Driftwatch's native profile format: the magic `DWP1` followed by one
-/// `driftwatch.v1.Profile` protobuf message (proto/driftwatch/profile.proto,
-/// docs/formats.md "Native profile").
+/// Reads and writes Driftwatch's native profile format (proto/driftwatch/profile.proto,
+/// docs/formats.md "Native profile"):
 ///
-/// Reading distrusts its input: protobuf framing is checked by SwiftProtobuf (every length
-/// against the bytes present), then every count, sketch image and matrix shape is validated;
-/// anything inconsistent throws a ``ProfileError`` naming the field, never a trap.
+/// | bytes | content |
+/// |---|---|
+/// | 0..<4 | magic `DWP1` |
+/// | 4..<8 | body length, UInt32 little-endian |
+/// | 8..<12 | CRC-32 (IEEE 802.3) of the body, UInt32 little-endian |
+/// | 12... | body: one `driftwatch.v1.Profile` protobuf message |
+///
+/// The length and checksum exist because a protobuf message cut at a field boundary is still a
+/// valid, smaller message: without them a truncated upload would be accepted as a profile of
+/// fewer columns.
+///
+/// Reading distrusts its input: the frame is checked first, protobuf framing by SwiftProtobuf
+/// (every length against the bytes present), then every count, sketch image and matrix shape
+/// is validated; anything inconsistent throws a ``ProfileError`` naming the field, never a
+/// trap.
 public enum NativeCodec {
     public static let magic: [UInt8] = Array("DWP1".utf8)
     public static let formatVersion: UInt32 = 1
+    /// Magic, body length and checksum.
+    public static let headerSize = 12
     /// Largest input accepted (a profile of thousands of columns is a few tens of MB).
     public static let maxBytes = 256 << 20
 
@@ -60,7 +73,13 @@ public enum NativeCodec {
         message.metadata = profile.metadata
         // Serializing a fully initialised proto3 message cannot fail.
         let body: [UInt8] = try! message.serializedBytes()
-        return magic + body
+        var out = magic
+        out.reserveCapacity(headerSize + body.count)
+        for value in [UInt32(body.count), CRC32.checksum(body)] {
+            for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        }
+        out.append(contentsOf: body)
+        return out
     }
 
     private static func encode(_ config: ProfileConfig) -> Driftwatch_V1_Config {
@@ -155,19 +174,39 @@ public enum NativeCodec {
         guard isNative(bytes) else {
             throw .malformed(format: "native", at: 0, "missing the DWP1 magic")
         }
+        guard bytes.count >= headerSize else {
+            throw .malformed(format: "native", at: bytes.count, "truncated header (\(bytes.count) of \(headerSize) bytes)")
+        }
+        func word(_ at: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * $1) }
+        }
+        let length = Int(word(4))
+        guard length == bytes.count - headerSize else {
+            throw .malformed(
+                format: "native", at: 4,
+                "body length \(length) does not match the \(bytes.count - headerSize) bytes present (truncated or padded)")
+        }
+        let body = Array(bytes[headerSize...])
+        let expected = word(8)
+        let actual = CRC32.checksum(body)
+        guard expected == actual else {
+            throw .malformed(
+                format: "native", at: 8,
+                "checksum mismatch (header says \(String(expected, radix: 16)), body has \(String(actual, radix: 16)))")
+        }
         let message: Driftwatch_V1_Profile
         do {
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = 16
-            message = try Driftwatch_V1_Profile(serializedBytes: Array(bytes[4...]), options: options)
+            message = try Driftwatch_V1_Profile(serializedBytes: body, options: options)
         } catch {
-            throw .malformed(format: "native", at: 4, "the protobuf body does not decode (\(error))")
+            throw .malformed(format: "native", at: headerSize, "the protobuf body does not decode (\(error))")
         }
         return try decode(message)
     }
 
     private static func decode(_ m: Driftwatch_V1_Profile) throws(ProfileError) -> DatasetProfile {
-        func bad(_ reason: String) -> ProfileError { .malformed(format: "native", at: 4, reason) }
+        func bad(_ reason: String) -> ProfileError { .malformed(format: "native", at: headerSize, reason) }
         guard m.formatVersion == formatVersion else {
             throw bad("format_version \(m.formatVersion) is not supported (this build reads \(formatVersion))")
         }
@@ -244,7 +283,7 @@ public enum NativeCodec {
 
     private static func moments(_ m: Driftwatch_V1_Moments, _ what: String) throws(ProfileError) -> Moments {
         guard m.count >= 0, m.m2 >= 0, m.mean.isFinite || m.count == 0 else {
-            throw .malformed(format: "native", at: 4, "\(what): count \(m.count), mean \(m.mean), m2 \(m.m2) are not valid")
+            throw .malformed(format: "native", at: headerSize, "\(what): count \(m.count), mean \(m.mean), m2 \(m.m2) are not valid")
         }
         return Moments(count: m.count, mean: m.mean, m2: m.m2)
     }
@@ -253,7 +292,7 @@ public enum NativeCodec {
         -> ColumnProfile
     {
         func bad(_ reason: String) -> ProfileError {
-            .malformed(format: "native", at: 4, "column '\(c.name)': \(reason)")
+            .malformed(format: "native", at: headerSize, "column '\(c.name)': \(reason)")
         }
         // Every count is bounded so that the sums below cannot overflow.
         let limit = Int64(1) << 56
@@ -320,7 +359,7 @@ public enum NativeCodec {
 
     private static func decode(_ m: Driftwatch_V1_Classification) throws(ProfileError) -> ClassificationProfile {
         func bad(_ reason: String) -> ProfileError {
-            .malformed(format: "native", at: 4, "performance.classification: \(reason)")
+            .malformed(format: "native", at: headerSize, "performance.classification: \(reason)")
         }
         let n = m.labels.count
         guard (2...4096).contains(Int(m.maxLabels)), n <= Int(m.maxLabels) else {
@@ -355,7 +394,7 @@ public enum NativeCodec {
 
     private static func decode(_ m: Driftwatch_V1_Regression) throws(ProfileError) -> RegressionProfile {
         guard m.count >= 0 else {
-            throw .malformed(format: "native", at: 4, "performance.regression: count \(m.count) is negative")
+            throw .malformed(format: "native", at: headerSize, "performance.regression: count \(m.count) is negative")
         }
         let residuals = try sketch(m.residuals, column: "(performance)", field: "regression.residuals")
         return RegressionProfile(
