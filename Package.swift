@@ -45,6 +45,13 @@ let package = Package(
             path: "Benchmarks/SketchBench",
             swiftSettings: upcoming
         ),
+        // Profiler throughput harness for scripts/bench (whylogs' per-row logging as the anchor).
+        .executableTarget(
+            name: "ProfileBench",
+            dependencies: ["Profiles"],
+            path: "Benchmarks/ProfileBench",
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
         .testTarget(
