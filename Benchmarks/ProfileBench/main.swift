@@ -28,8 +28,10 @@ guard arguments.count >= 2 else {
     FileHandle.standardError.write(Data("usage: ProfileBench ROWS.csv [--repeat N | --alloc-probe N]\n".utf8))
     exit(2)
 }
-var repeats = 5
-if let i = arguments.firstIndex(of: "--repeat"), i + 1 < arguments.count, let n = Int(arguments[i + 1]) { repeats = n }
+let repeats: Int = {
+    if let i = arguments.firstIndex(of: "--repeat"), i + 1 < arguments.count, let n = Int(arguments[i + 1]) { return n }
+    return 5
+}()
 
 // Load the rows: 10 doubles then 10 strings per row.
 let text = try String(contentsOfFile: arguments[1], encoding: .utf8)
@@ -48,7 +50,7 @@ func makeProfiler(shards: Int = 4) -> Profiler {
 if let i = arguments.firstIndex(of: "--alloc-probe"), i + 1 < arguments.count, let n = Int(arguments[i + 1]) {
     let profiler = makeProfiler(shards: 1)
     let ids = (0..<10).map { profiler.column("n\($0)") }
-    let time: Int64 = 1_764_000_000_000
+    let time = Clock.nowMilliseconds()
     // Warm-up: every sketch reaches its steady state (KLL levels allocated, HLL in HLL mode).
     for r in 0..<200_000 {
         let row = numericRows[r % rowCount]
@@ -91,7 +93,8 @@ func measureRows(_ name: String, _ body: (Int) -> Void) {
     print(#"{"name":"\#(name)","ops":\#(rowCount),"seconds":\#(best),"median_ns":\#(bestMedian)}"#)
 }
 
-let time: Int64 = 1_764_000_000_000
+// Event time "now" (as a service logs); the day-long window stays open through the run.
+let time = Clock.nowMilliseconds()
 
 do {
     // Fast path: ColumnIDs and typed setters.

@@ -88,30 +88,57 @@ public struct NumericSummary: Sendable {
 }
 
 /// The lengths of the string values of a column, in Unicode scalars (before truncation).
+///
+/// Lengths are integers, so the sums are kept exactly (`count`, Σ length, Σ length²) and merge
+/// without rounding; ``moments`` derives mean and M2 from them.
 public struct StringLengthSummary: Sendable, Hashable {
-    public var min: Int64 = .max
-    public var max: Int64 = .min
-    public var moments = Moments()
+    public private(set) var count: Int64 = 0
+    public private(set) var min: Int64 = .max
+    public private(set) var max: Int64 = .min
+    public private(set) var sum: Int64 = 0
+    /// Σ length², as a double: exact up to 2⁵³, then rounded (a billion strings of 3 000
+    /// scalars).
+    public private(set) var sumOfSquares: Double = 0
 
     public init() {}
 
-    public init(min: Int64, max: Int64, moments: Moments) {
-        self.min = min
-        self.max = max
-        self.moments = moments
+    /// A decoded summary; nil when the fields are inconsistent.
+    public init?(count: Int64, min: Int64, max: Int64, sum: Int64, sumOfSquares: Double) {
+        guard count >= 0, sum >= 0, sumOfSquares >= 0 else { return nil }
+        if count > 0 {
+            guard 0 <= min, min <= max, max <= sum else { return nil }
+        }
+        self.count = count
+        self.min = count > 0 ? min : .max
+        self.max = count > 0 ? max : .min
+        self.sum = sum
+        self.sumOfSquares = sumOfSquares
     }
 
+    @inline(__always)
     mutating func update(_ length: Int64) {
+        count &+= 1
         if length < min { min = length }
         if length > max { max = length }
-        moments.update(Double(length))
+        sum &+= length
+        sumOfSquares += Double(length) * Double(length)
     }
 
     mutating func merge(_ other: StringLengthSummary) {
-        guard other.moments.count > 0 else { return }
+        guard other.count > 0 else { return }
+        count += other.count
         min = Swift.min(min, other.min)
         max = Swift.max(max, other.max)
-        moments.merge(other.moments)
+        sum += other.sum
+        sumOfSquares += other.sumOfSquares
+    }
+
+    /// Mean and M2 of the lengths (M2 = Σx² − (Σx)²/n).
+    public var moments: Moments {
+        guard count > 0 else { return Moments() }
+        let n = Double(count)
+        let mean = Double(sum) / n
+        return Moments(count: count, mean: mean, m2: Swift.max(0, sumOfSquares - Double(sum) * mean))
     }
 }
 
@@ -223,7 +250,7 @@ public struct ColumnProfile: Sendable {
         types.string += 1
         cardinality.update(v)
         if stringLengths == nil { stringLengths = StringLengthSummary() }
-        stringLengths!.update(Int64(v.unicodeScalars.count))
+        stringLengths!.update(Int64(Self.scalarCount(v)))
         if v.utf8.count > config.maxStringLength {
             updateFrequentItems(Self.truncate(v, toUTF8Count: config.maxStringLength))
         } else {
@@ -239,6 +266,18 @@ public struct ColumnProfile: Sendable {
     private mutating func updateFrequentItems(integerText v: Int64) {
         // Small decimal strings (≤ 15 UTF-8 bytes) are stored inline by String: no allocation.
         updateFrequentItems(String(v))
+    }
+
+    /// The number of Unicode scalars of `s`: its UTF-8 bytes that are not continuation bytes
+    /// (`10xxxxxx`); much cheaper than walking `unicodeScalars`.
+    @inline(__always)
+    static func scalarCount(_ s: String) -> Int {
+        var copy = s
+        return copy.withUTF8 { bytes in
+            var n = 0
+            for byte in bytes where byte & 0xC0 != 0x80 { n += 1 }
+            return n
+        }
     }
 
     /// The longest prefix of `s` of at most `limit` UTF-8 bytes that ends on a character boundary.

@@ -131,9 +131,11 @@ public enum NativeCodec {
         if let items = column.frequentItems { c.frequentItems = Data(items.serialized()) }
         if let lengths = column.stringLengths {
             var s = Driftwatch_V1_StringLengths()
+            s.count = lengths.count
             s.min = lengths.min
             s.max = lengths.max
-            s.moments = encode(lengths.moments)
+            s.sum = lengths.sum
+            s.sumOfSquares = lengths.sumOfSquares
             c.stringLengths = s
         }
         return c
@@ -348,11 +350,13 @@ public enum NativeCodec {
         }
         if c.hasStringLengths {
             let s = c.stringLengths
-            let m = try moments(s.moments, "column '\(c.name)' string_lengths.moments")
-            guard m.count <= types.string, m.count == 0 || (0 <= s.min && s.min <= s.max) else {
-                throw bad("string_lengths are inconsistent (count \(m.count), min \(s.min), max \(s.max))")
+            guard s.count <= types.string,
+                let lengths = StringLengthSummary(
+                    count: s.count, min: s.min, max: s.max, sum: s.sum, sumOfSquares: s.sumOfSquares)
+            else {
+                throw bad("string_lengths are inconsistent (count \(s.count), min \(s.min), max \(s.max), sum \(s.sum))")
             }
-            column.stringLengths = StringLengthSummary(min: s.min, max: s.max, moments: m)
+            column.stringLengths = lengths
         }
         return column
     }

@@ -337,7 +337,16 @@ public final class Profiler: Sendable {
     ) {
         var evicted: [WindowKey] = []
         func run(_ state: inout ShardState) {
-            if state.windows[key] == nil {
+            // Consecutive rows almost always hit the same window: compare with the last key
+            // before hashing.
+            if let last = state.lastKey, last == key {
+                body(&state.slots[state.lastSlot]!, &state.local)
+                return
+            }
+            let slot: Int
+            if let existing = state.windows[key] {
+                slot = existing
+            } else {
                 evicted = self.registry.withLock { registry in
                     // nextDeadline is only written under the registry lock.
                     if deadline < self.nextDeadline.load(ordering: .relaxed) {
@@ -345,9 +354,11 @@ public final class Profiler: Sendable {
                     }
                     return registry.open(key, deadline: deadline, limit: self.options.maxOpenWindows)
                 }
-                state.windows[key] = ProfilerRow(config: self.options.config)
+                slot = state.insert(key, ProfilerRow(config: self.options.config))
             }
-            body(&state.windows[key]!, &state.local)
+            state.lastKey = key
+            state.lastSlot = slot
+            body(&state.slots[slot]!, &state.local)
         }
         let preferred = Self.shardIndex(count: shards.count)
         var done = false
@@ -382,7 +393,7 @@ public final class Profiler: Sendable {
         for shard in shards {
             shard.mutex.withLock { state in
                 for key in keys {
-                    if let row = state.windows.removeValue(forKey: key) { parts[key, default: []].append(row) }
+                    if let row = state.remove(key) { parts[key, default: []].append(row) }
                 }
             }
         }
@@ -419,8 +430,8 @@ public final class Profiler: Sendable {
 
     private func makeProfile(_ key: WindowKey, _ row: ProfilerRow, names: [String], now: Int64) -> DatasetProfile {
         var columns: [String: ColumnProfile] = [:]
-        for (index, column) in row.columns.enumerated() {
-            if let column { columns[names[index]] = column }
+        for (index, column) in row.columns.enumerated() where column.count > 0 {
+            columns[names[index]] = column
         }
         return DatasetProfile(
             model: options.model, modelVersion: options.modelVersion, segment: key.segment, windowStart: key.start,
@@ -439,8 +450,36 @@ final class Shard: Sendable {
 }
 
 struct ShardState: Sendable {
-    var windows: [WindowKey: ProfilerRow] = [:]
+    /// Open windows: key → index into `slots` (the accumulators stay put, so the hot path
+    /// reaches the last-used one without hashing).
+    var windows: [WindowKey: Int] = [:]
+    var slots: [ProfilerRow?] = []
+    var freeSlots: [Int] = []
+    var lastKey: WindowKey?
+    var lastSlot = 0
     var local = ShardLocal()
+
+    mutating func insert(_ key: WindowKey, _ row: ProfilerRow) -> Int {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = row
+        } else {
+            slot = slots.count
+            slots.append(row)
+        }
+        windows[key] = slot
+        return slot
+    }
+
+    mutating func remove(_ key: WindowKey) -> ProfilerRow? {
+        guard let slot = windows.removeValue(forKey: key) else { return nil }
+        let row = slots[slot]
+        slots[slot] = nil
+        freeSlots.append(slot)
+        if lastKey == key { lastKey = nil }
+        return row
+    }
 }
 
 /// A shard's state besides its windows (kept apart so both can be borrowed at once).

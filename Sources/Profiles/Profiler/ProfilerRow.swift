@@ -11,7 +11,9 @@ public struct ColumnID: Sendable, Hashable {
 /// must not call back into the profiler.
 public struct ProfilerRow: Sendable {
     let config: ProfileConfig
-    var columns: [ColumnProfile?] = []
+    /// By column index; a column this window has not seen has count 0 (and is left out of
+    /// the profile). Non-optional so that updates reach the value in place.
+    var columns: [ColumnProfile] = []
     var performance: PerformanceProfile?
     var latency: LatencyProfile?
     var rows: Int64 = 0
@@ -23,10 +25,9 @@ public struct ProfilerRow: Sendable {
     @inline(__always)
     mutating func withColumn(_ index: Int, _ body: (inout ColumnProfile) -> Void) {
         if index >= columns.count {
-            columns.append(contentsOf: repeatElement(nil, count: index + 1 - columns.count))
+            for _ in columns.count...index { columns.append(ColumnProfile(config: config)) }
         }
-        if columns[index] == nil { columns[index] = ColumnProfile(config: config) }
-        body(&columns[index]!)
+        body(&columns[index])
     }
 
     public mutating func set(_ column: ColumnID, _ value: Double) {

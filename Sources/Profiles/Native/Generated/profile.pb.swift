@@ -337,6 +337,7 @@ nonisolated struct Driftwatch_V1_Numeric: Sendable {
   fileprivate var _moments: Driftwatch_V1_Moments? = nil
 }
 
+/// Lengths in Unicode scalars; integer sums merge exactly.
 nonisolated struct Driftwatch_V1_StringLengths: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -346,20 +347,15 @@ nonisolated struct Driftwatch_V1_StringLengths: Sendable {
 
   var max: Int64 = 0
 
-  var moments: Driftwatch_V1_Moments {
-    get {_moments ?? Driftwatch_V1_Moments()}
-    set {_moments = newValue}
-  }
-  /// Returns true if `moments` has been explicitly set.
-  var hasMoments: Bool {self._moments != nil}
-  /// Clears the value of `moments`. Subsequent reads from it will return its default value.
-  mutating func clearMoments() {self._moments = nil}
+  var count: Int64 = 0
+
+  var sum: Int64 = 0
+
+  var sumOfSquares: Double = 0
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
-
-  fileprivate var _moments: Driftwatch_V1_Moments? = nil
 }
 
 nonisolated struct Driftwatch_V1_Performance: Sendable {
@@ -1031,7 +1027,7 @@ nonisolated extension Driftwatch_V1_Numeric: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Driftwatch_V1_StringLengths: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".StringLengths"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}min\0\u{1}max\0\u{1}moments\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}min\0\u{1}max\0\u{1}count\0\u{1}sum\0\u{3}sum_of_squares\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1041,33 +1037,39 @@ nonisolated extension Driftwatch_V1_StringLengths: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.min) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.max) }()
-      case 3: try { try decoder.decodeSingularMessageField(value: &self._moments) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.count) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.sum) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.sumOfSquares) }()
       default: break
       }
     }
   }
 
   func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
     if self.min != 0 {
       try visitor.visitSingularInt64Field(value: self.min, fieldNumber: 1)
     }
     if self.max != 0 {
       try visitor.visitSingularInt64Field(value: self.max, fieldNumber: 2)
     }
-    try { if let v = self._moments {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    } }()
+    if self.count != 0 {
+      try visitor.visitSingularInt64Field(value: self.count, fieldNumber: 3)
+    }
+    if self.sum != 0 {
+      try visitor.visitSingularInt64Field(value: self.sum, fieldNumber: 4)
+    }
+    if self.sumOfSquares.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.sumOfSquares, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Driftwatch_V1_StringLengths, rhs: Driftwatch_V1_StringLengths) -> Bool {
     if lhs.min != rhs.min {return false}
     if lhs.max != rhs.max {return false}
-    if lhs._moments != rhs._moments {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.sum != rhs.sum {return false}
+    if lhs.sumOfSquares != rhs.sumOfSquares {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
