@@ -157,3 +157,27 @@ for threads in [2, 4] {
     }
     print(#"{"name":"profiler_log_row_\#(threads)threads","ops":\#(rowCount * threads),"seconds":\#(best)}"#)
 }
+
+// Serialized size per column at the default configuration (native format), after all rows:
+// the encoded profile with one column minus the encoded profile with none.
+do {
+    let profiler = makeProfiler(shards: 1)
+    let n = profiler.column("n0")
+    let c = profiler.column("c9")
+    for i in 0..<rowCount {
+        profiler.log(at: time) { row in
+            row.set(n, numericRows[i][0])
+            row.set(c, categoricalRows[i][9])
+        }
+    }
+    let profile = profiler.flush()[0]
+    var empty = profile
+    empty.columns = [:]
+    let base = NativeCodec.encode(empty).count
+    for (name, kind) in [("n0", "numeric"), ("c9", "categorical")] {
+        var one = empty
+        one.columns = [name: profile.columns[name]!]
+        let bytes = NativeCodec.encode(one).count - base
+        print(#"{"name":"column_bytes_\#(kind)","rows":\#(rowCount),"bytes":\#(bytes)}"#)
+    }
+}
