@@ -38,8 +38,15 @@ struct NativeCodecTests {
             let b = q.columns[name]!
             #expect(a.count == b.count && a.nullCount == b.nullCount && a.types == b.types)
             #expect(a.numeric?.moments == b.numeric?.moments)
-            #expect(a.numeric?.kll.serialized() == b.numeric?.kll.serialized())
-            #expect(a.frequentItems?.serialized() == b.frequentItems?.serialized())
+            #expect(a.numeric?.kll.serialized() == b.numeric?.kll.serialized(), "\(name) kll")
+            // A frequent-items image is read back by re-inserting its items, so the map's slot
+            // order (and so the bytes) may change; the items and counts may not.
+            let itemsA = a.frequentItems?.frequentItems(errorType: .noFalseNegatives, threshold: 0)
+            let itemsB = b.frequentItems?.frequentItems(errorType: .noFalseNegatives, threshold: 0)
+            let mapA = itemsA.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.item, $0.estimate) }) }
+            let mapB = itemsB.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.item, $0.estimate) }) }
+            #expect(mapA == mapB, "\(name) items")
+            #expect(a.frequentItems?.totalWeight == b.frequentItems?.totalWeight)
             #expect(a.stringLengths == b.stringLengths)
             #expect(a.cardinality.estimate == b.cardinality.estimate)
         }
@@ -49,8 +56,6 @@ struct NativeCodecTests {
         }
         #expect(c.labels == ["yes", "no"] && c.count == 2 && c.matrix == [[0, 1], [0, 1]])
         #expect(q.latency?.requestCount == 500 && q.latency?.errorCount == 10)
-        // Re-encoding is byte-identical.
-        #expect(NativeCodec.encode(q) == bytes)
     }
 
     @Test func regressionBlockRoundTrips() throws {

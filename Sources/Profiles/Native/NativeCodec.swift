@@ -338,7 +338,7 @@ public enum NativeCodec {
                 column.cardinality = try HLLSketch(serialized: Array(c.hll))
             }
         } catch {
-            throw .sketch(column: c.name, field: "hll", (error as? SketchError) ?? .malformed("HLL", at: 0, "\(error)"))
+            throw .sketch(column: c.name, field: "hll", error)
         }
         if !c.frequentItems.isEmpty {
             do {
