@@ -33,6 +33,7 @@ let package = Package(
             name: "DriftCommands",
             dependencies: [
                 "Sketches",
+                "Profiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming

@@ -195,6 +195,13 @@ public struct ColumnProfile: Sendable {
         }
     }
 
+    /// Records a value of no supported type (a nested JSON object or array): counted, typed
+    /// as *other*, not sketched.
+    public mutating func updateOther() {
+        count += 1
+        types.other += 1
+    }
+
     public mutating func updateNull() {
         count += 1
         nullCount += 1
