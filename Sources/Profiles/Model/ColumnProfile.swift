@@ -150,7 +150,8 @@ public struct StringLengthSummary: Sendable, Hashable {
 ///   Missing values carry no type.
 /// - ±∞ are counted in `infCount` and as fractional, but kept out of the quantile sketch and
 ///   the moments (one infinity would make the mean and variance meaningless).
-/// - Integers and finite floats feed ``numeric``; every non-missing value feeds the HLL
+/// - Integers, finite floats and booleans (as 0/1, as whylogs does for pandas bool columns)
+///   feed ``numeric``; every non-missing value feeds the HLL
 ///   (integers as 64-bit integers, floats as doubles, strings as UTF-8, booleans as the
 ///   strings `true`/`false`); strings, integers (as decimal text) and booleans feed the
 ///   frequent-items sketch.
@@ -247,6 +248,10 @@ public struct ColumnProfile: Sendable {
         count += 1
         types.boolean += 1
         if v { trueCount += 1 }
+        // Like whylogs (pandas bool columns), booleans also enter the numeric summary as 0/1, so
+        // that the mean is the share of true and drift statistics apply.
+        if numeric == nil { numeric = NumericSummary(kll: config.makeKLL()) }
+        numeric!.update(v ? 1 : 0)
         let text = v ? "true" : "false"
         cardinality.update(text)
         updateFrequentItems(text)

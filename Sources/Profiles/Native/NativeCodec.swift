@@ -284,7 +284,9 @@ public enum NativeCodec {
     }
 
     private static func moments(_ m: Driftwatch_V1_Moments, _ what: String) throws(ProfileError) -> Moments {
-        guard m.count >= 0, m.m2 >= 0, m.mean.isFinite || m.count == 0 else {
+        // Non-finite moments are kept (whylogs profiles with infinities in their distribution
+        // carry them); only a negative M2 is impossible.
+        guard m.count >= 0, !(m.m2 < 0) else {
             throw .malformed(format: "native", at: headerSize, "\(what): count \(m.count), mean \(m.mean), m2 \(m.m2) are not valid")
         }
         return Moments(count: m.count, mean: m.mean, m2: m.m2)

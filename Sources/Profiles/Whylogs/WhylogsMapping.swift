@@ -150,7 +150,7 @@ extension WhylogsCodec {
         if let kll = m.kll, let low = kll.min, let high = kll.max {
             column.numeric = NumericSummary(
                 kll: kll, min: low, max: high, integerMin: m.intMin, integerMax: m.intMax,
-                moments: Moments(count: Int64(kll.count), mean: m.mean ?? 0, m2: max(0, m.m2 ?? 0)))
+                moments: Moments(count: Int64(kll.count), mean: m.mean ?? 0, m2: m.m2 ?? 0))
         }
         if let image = m.hllImage {
             do {
