@@ -33,6 +33,7 @@ let package = Package(
             name: "DriftCommands",
             dependencies: [
                 "Sketches",
+                "Profiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -43,6 +44,13 @@ let package = Package(
             name: "SketchBench",
             dependencies: ["Sketches"],
             path: "Benchmarks/SketchBench",
+            swiftSettings: upcoming
+        ),
+        // Profiler throughput harness for scripts/bench (whylogs' per-row logging as the anchor).
+        .executableTarget(
+            name: "ProfileBench",
+            dependencies: ["Profiles"],
+            path: "Benchmarks/ProfileBench",
             swiftSettings: upcoming
         ),
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),

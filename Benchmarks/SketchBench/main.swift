@@ -91,6 +91,43 @@ bench.measure("kll_doubles_quantiles", ops: 1000) {
     for i in 0..<1000 { blackHole(kll.quantile(rank: Double(i) / 1000)) }
 }
 
+// HLL (lgK 12), the same items as the anchor.
+bench.measure("hll4_doubles_update", ops: doubles.count) {
+    var sketch = try! HLLSketch(lgK: 12, type: .hll4)
+    for x in doubles { sketch.update(x) }
+    blackHole(sketch)
+}
+bench.measure("hll8_doubles_update", ops: doubles.count) {
+    var sketch = try! HLLSketch(lgK: 12, type: .hll8)
+    for x in doubles { sketch.update(x) }
+    blackHole(sketch)
+}
+bench.measure("hll4_strings_update", ops: strings.count) {
+    var sketch = try! HLLSketch(lgK: 12, type: .hll4)
+    for s in strings { sketch.update(s) }
+    blackHole(sketch)
+}
+var hll = try! HLLSketch(lgK: 12, type: .hll4)
+for s in strings { hll.update(s) }
+let hllImage = hll.serialized()
+bench.measure("hll4_serialize", ops: serializeRounds) {
+    for _ in 0..<serializeRounds { blackHole(hll.serialized()) }
+}
+bench.measure("hll4_deserialize", ops: serializeRounds) {
+    for _ in 0..<serializeRounds { blackHole(try? HLLSketch(serialized: hllImage)) }
+}
+var hllParts: [HLLSketch] = []
+for p in 0..<100 {
+    var part = try! HLLSketch(lgK: 12, type: .hll4)
+    for s in strings[(p * strings.count / 100)..<((p + 1) * strings.count / 100)] { part.update(s) }
+    hllParts.append(part)
+}
+bench.measure("hll4_union100", ops: 100) {
+    var union = try! HLLUnion(lgMaxK: 12)
+    for part in hllParts { union.update(part) }
+    blackHole(union.result(type: .hll4))
+}
+
 // Frequent strings
 bench.measure("fi_zipf_update", ops: zipf.count) {
     var sketch = FrequentStringsSketch()

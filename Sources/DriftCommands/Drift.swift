@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import Profiles
 import Sketches
 
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ public struct Drift: AsyncParsableCommand {
         commandName: "drift",
         abstract: "Driftwatch: drift, data-quality and performance monitoring for ML models.",
         version: "0.1.0",
-        subcommands: [SketchCommand.self]
+        subcommands: [ProfileCommand.self, SketchCommand.self]
     )
 
     public init() {}
@@ -35,6 +36,9 @@ public struct Drift: AsyncParsableCommand {
         } catch let error as CLIError {
             printError(error.description)
             terminate(error.exitCode)
+        } catch let error as ProfileError {
+            printError(error.description)
+            terminate(1)
         } catch let error as SketchError {
             printError(error.description)
             terminate(1)

@@ -336,6 +336,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="drift-crosscheck-") as work:
         drift = Drift(args.drift, work)
         for step in (lambda: kll_library_to_drift(drift, rng), lambda: kll_drift_to_library(drift, rng),
+                     lambda: hll_library_to_drift(drift), lambda: hll_drift_to_library(drift),
                      lambda: fi_library_to_drift(drift, rng), lambda: fi_drift_to_library(drift, rng)):
             try:
                 step()

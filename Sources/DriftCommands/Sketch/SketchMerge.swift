@@ -43,7 +43,18 @@ struct SketchMerge: AsyncParsableCommand {
                 merged = try mergeKLL(Double.self, images)
             }
         case .hll:
-            throw CLIError("this build cannot merge HLL images yet (the HLL sketch has not landed)")
+            // The union takes the largest lgK offered and shrinks to the smallest input's; the
+            // result keeps the first image's register width.
+            var sketches: [HLLSketch] = []
+            for (file, image) in images {
+                do { sketches.append(try HLLSketch(serialized: image)) } catch { throw CLIError("\(file): \(error)") }
+            }
+            var union: HLLUnion
+            do { union = try HLLUnion(lgMaxK: sketches.map(\.lgK).max() ?? HLLSketch.defaultLgK) } catch {
+                throw CLIError("\(error)")
+            }
+            for sketch in sketches { union.update(sketch) }
+            merged = union.result(type: sketches.first?.type ?? .hll4).serialized()
         case .frequentItems:
             var result: FrequentStringsSketch?
             for (file, image) in images {

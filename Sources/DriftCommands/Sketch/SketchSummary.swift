@@ -33,7 +33,7 @@ public struct SketchSummary: Sendable {
                 (json, text) = Self.summarize(try KLLSketch<Float>(serialized: image), itemType, options)
             }
         case .hll:
-            throw .malformed("HLL", at: 2, "this build cannot read HLL images yet (the HLL sketch has not landed)")
+            (json, text) = Self.summarize(try HLLSketch(serialized: image), compact: image.count > 5 && image[5] & 8 != 0)
         case .frequentItems:
             (json, text) = Self.summarize(try FrequentStringsSketch(serialized: image), options)
         }
@@ -83,6 +83,38 @@ public struct SketchSummary: Sendable {
             for (i, rank) in options.ranks.enumerated() { table.append(rankKey(rank), "\(Double(values[i]))") }
             text += "\n\n" + table.rendered()
         }
+        return (json, text)
+    }
+
+    private static func summarize(_ sketch: HLLSketch, compact: Bool) -> (JSONValue, String) {
+        func bounds(_ body: (Int) -> Double) -> JSONValue {
+            .object((1...3).map { ("\($0)", JSONValue.double(body($0))) })
+        }
+        let json = JSONValue.object([
+            ("family", .string("hll")),
+            ("lg_k", .int(Int64(sketch.lgK))),
+            ("target_type", .string(sketch.type.name)),
+            ("mode", .string(sketch.mode.name)),
+            ("compact", .bool(compact)),
+            ("is_empty", .bool(sketch.isEmpty)),
+            ("out_of_order", .bool(sketch.isOutOfOrder)),
+            ("estimate", .double(sketch.estimate)),
+            ("lower_bound", bounds { sketch.lowerBound(standardDeviations: $0) }),
+            ("upper_bound", bounds { sketch.upperBound(standardDeviations: $0) }),
+        ])
+        var text = keyValueLines([
+            ("family", "HLL (\(sketch.type.name), lg k \(sketch.lgK))"),
+            ("mode", sketch.mode.name + (sketch.isOutOfOrder ? " (out of order: composite estimator)" : "")),
+            ("image", compact ? "compact" : "updatable"),
+            ("estimate", "\(sketch.estimate)"),
+            ("relative error", "±\(percent(sketch.relativeStandardError)) (1 standard deviation)"),
+        ])
+        var table = TextTable("std devs", "lower bound", "upper bound")
+        for sd in 1...3 {
+            table.append(
+                "\(sd)", "\(sketch.lowerBound(standardDeviations: sd))", "\(sketch.upperBound(standardDeviations: sd))")
+        }
+        text += "\n\n" + table.rendered()
         return (json, text)
     }
 
