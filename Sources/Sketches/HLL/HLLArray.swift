@@ -92,12 +92,36 @@ struct HLLArray: Sendable, Equatable {
     }
 
     /// Every register as (slot, value), slot order; `nonZeroOnly` skips zeros (the library's
-    /// default iteration).
+    /// default iteration). The register width is dispatched once, outside the loop.
+    @inline(__always)
     func forEachRegister(nonZeroOnly: Bool = true, _ body: (Int, UInt8) -> Void) {
-        for slot in 0..<k {
-            let v = value(slot)
-            if nonZeroOnly && v == 0 { continue }
-            body(slot, v)
+        let k = self.k
+        bytes.withUnsafeBufferPointer { raw in
+            switch type {
+            case .hll8:
+                for slot in 0..<k {
+                    let v = raw[slot]
+                    if nonZeroOnly && v == 0 { continue }
+                    body(slot, v)
+                }
+            case .hll6:
+                for slot in 0..<k {
+                    let bit = slot &* 6
+                    let index = bit >> 3
+                    let pair = UInt16(raw[index]) | UInt16(raw[index + 1]) << 8
+                    let v = UInt8(truncatingIfNeeded: pair >> UInt16(bit & 7)) & 63
+                    if nonZeroOnly && v == 0 { continue }
+                    body(slot, v)
+                }
+            case .hll4:
+                for slot in 0..<k {
+                    let byte = raw[slot >> 1]
+                    let nibble = slot & 1 == 0 ? byte & 0x0F : byte >> 4
+                    let v = nibble == Self.auxToken ? (aux?.value(forSlot: UInt32(slot)) ?? 0) : nibble &+ curMin
+                    if nonZeroOnly && v == 0 { continue }
+                    body(slot, v)
+                }
+            }
         }
     }
 

@@ -240,42 +240,38 @@ extension HLLSketch {
     private static func checkRegisters(_ hll: HLLArray, _ reader: inout ByteReader) throws(SketchError) {
         let start = HLLConstants.hllByteArrayStart
         guard hll.curMin <= 63 else { throw reader.error("cur_min \(hll.curMin) exceeds 63", at: 6) }
-        var atCurMin: UInt32 = 0
-        var tokens = 0
-        for slot in 0..<hll.k {
-            let raw = hll.stored(slot)
-            let value: UInt8
-            if hll.type == .hll4 {
-                if raw == HLLArray.auxToken {
-                    tokens += 1
-                    guard let v = hll.aux?.value(forSlot: UInt32(slot)) else {
-                        throw reader.error("register \(slot) is an exception without an aux entry", at: start + slot / 2)
-                    }
-                    value = v
-                } else {
-                    value = raw + hll.curMin
+        if hll.type == .hll4 {
+            // Every exception nibble needs an aux entry, and every aux entry an exception nibble.
+            var tokens = 0
+            for slot in 0..<hll.k where hll.stored(slot) == HLLArray.auxToken {
+                tokens += 1
+                guard hll.aux?.value(forSlot: UInt32(slot)) != nil else {
+                    throw reader.error("register \(slot) is an exception without an aux entry", at: start + slot / 2)
                 }
-            } else {
-                value = raw
             }
-            guard value <= 63 else {
-                throw reader.error("register \(slot) holds \(value), above 63", at: start + slot)
+            guard tokens == (hll.aux?.count ?? 0) else {
+                throw reader.error("\(tokens) exception nibbles but \(hll.aux?.count ?? 0) aux entries", at: 36)
             }
-            guard value >= hll.curMin else {
-                throw reader.error("register \(slot) holds \(value), below cur_min \(hll.curMin)", at: start + slot)
-            }
-            if value == hll.curMin { atCurMin += 1 }
         }
-        guard tokens == (hll.aux?.count ?? 0) else {
-            throw reader.error("\(tokens) exception nibbles but \(hll.aux?.count ?? 0) aux entries", at: 36)
+        var atCurMin: UInt32 = 0
+        var badSlot = -1
+        var q0 = 0.0
+        var q1 = 0.0
+        let curMin = hll.curMin
+        hll.forEachRegister(nonZeroOnly: false) { slot, v in
+            if v > 63 || v < curMin {
+                if badSlot < 0 { badSlot = slot }
+                return
+            }
+            if v == curMin { atCurMin += 1 }
+            if v < 32 { q0 += HLLConstants.inversePowersOf2[Int(v)] } else { q1 += HLLConstants.inversePowersOf2[Int(v)] }
+        }
+        if badSlot >= 0 {
+            throw reader.error(
+                "register \(badSlot) holds \(hll.value(badSlot)), outside cur_min \(curMin)...63", at: start + badSlot)
         }
         // kxq0/kxq1 are running sums of 2^−v over the registers; they must match the registers
         // (up to the rounding of incremental updates), or estimates and later updates go wrong.
-        var q0 = 0.0
-        var q1 = 0.0
-        hll.forEachRegister(nonZeroOnly: false) { _, v in
-            if v < 32 { q0 += HLLConstants.inversePowersOf2[Int(v)] } else { q1 += HLLConstants.inversePowersOf2[Int(v)] }
-        }
         let tolerance = 1e-9 * Double(hll.k)
         guard abs(q0 - hll.kxq0) <= tolerance, abs(q1 - hll.kxq1) <= tolerance else {
             throw reader.error(
@@ -283,7 +279,7 @@ extension HLLSketch {
         }
         guard atCurMin == hll.numAtCurMin else {
             throw reader.error(
-                "num_at_cur_min \(hll.numAtCurMin) but \(atCurMin) registers hold cur_min \(hll.curMin)", at: 32)
+                "num_at_cur_min \(hll.numAtCurMin) but \(atCurMin) registers hold cur_min \(curMin)", at: 32)
         }
     }
 }
