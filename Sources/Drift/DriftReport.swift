@@ -99,17 +99,21 @@ public struct DriftReport: Sendable, Hashable {
         let columns = names.map { name in
             evaluate(name: name, reference: reference.columns[name], target: target.columns[name], options: options)
         }
-        let evaluated = columns.filter { $0.status != .skipped }
-        let drifted = evaluated.filter { $0.status == .drift }.count
-        let share = evaluated.isEmpty ? 0 : Double(drifted) / Double(evaluated.count)
+        // (status, effect size, name) keys rather than the column values: sorting those copies
+        // large structs
+        var keys: [(status: DriftStatus, effect: Double, name: String)] = []
+        keys.reserveCapacity(columns.count)
+        for column in columns where column.status != .skipped {
+            keys.append((column.status, column.effectSize ?? 0, column.name))
+        }
+        let drifted = keys.reduce(0) { $0 + ($1.status == .drift ? 1 : 0) }
+        let share = keys.isEmpty ? 0 : Double(drifted) / Double(keys.count)
         let dataset = DatasetDrift(
-            evaluatedColumns: evaluated.count, driftedColumns: drifted, share: share,
-            threshold: options.datasetDriftShare, drift: !evaluated.isEmpty && share >= options.datasetDriftShare)
-        let ranking = evaluated.sorted { a, b in
+            evaluatedColumns: keys.count, driftedColumns: drifted, share: share,
+            threshold: options.datasetDriftShare, drift: !keys.isEmpty && share >= options.datasetDriftShare)
+        let ranking = keys.sorted { a, b in
             if a.status != b.status { return a.status > b.status }
-            let x = a.effectSize ?? 0
-            let y = b.effectSize ?? 0
-            if x != y { return x > y }
+            if a.effect != b.effect { return a.effect > b.effect }
             return a.name < b.name
         }.map(\.name)
         return DriftReport(

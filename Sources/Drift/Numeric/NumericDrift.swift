@@ -169,39 +169,55 @@ struct CDFWalk {
             exact = !overflow && product <= exactLimit
         }
         var scaled = 0
-        var i = 0
-        var j = 0
-        var weightA: UInt64 = 0
-        var weightB: UInt64 = 0
-        var fa = 0.0
-        var fb = 0.0
-        var previous = 0.0
-        var started = false
-        let itemsA = a.items
-        let itemsB = b.items
-        while i < itemsA.count || j < itemsB.count {
-            let x: Double
-            if i == itemsA.count {
-                x = itemsB[j]
-            } else if j == itemsB.count {
-                x = itemsA[i]
-            } else {
-                x = Swift.min(itemsA[i], itemsB[j])
+        var statistic = 0.0
+        var area = 0.0
+        let countA = a.items.count
+        let countB = b.items.count
+        let sizeA = Int(truncatingIfNeeded: a.count)
+        let sizeB = Int(truncatingIfNeeded: b.count)
+        a.items.withUnsafeBufferPointer { itemsA in
+            b.items.withUnsafeBufferPointer { itemsB in
+                a.cumulativeWeights.withUnsafeBufferPointer { weightsA in
+                    b.cumulativeWeights.withUnsafeBufferPointer { weightsB in
+                        var i = 0
+                        var j = 0
+                        var weightA: UInt64 = 0
+                        var weightB: UInt64 = 0
+                        var fa = 0.0
+                        var fb = 0.0
+                        // both CDFs are 0 before the first item, so the first area term is 0
+                        var previous = Swift.min(itemsA.first ?? .infinity, itemsB.first ?? .infinity)
+                        while i < countA || j < countB {
+                            let x: Double
+                            if i < countA && j < countB {
+                                x = Swift.min(itemsA[i], itemsB[j])
+                            } else {
+                                x = i < countA ? itemsA[i] : itemsB[j]
+                            }
+                            area += abs(fa - fb) * (x - previous)
+                            if i < countA && itemsA[i] == x {
+                                repeat { i &+= 1 } while i < countA && itemsA[i] == x
+                                weightA = weightsA[i &- 1]
+                                fa = Double(weightA) / na
+                            }
+                            if j < countB && itemsB[j] == x {
+                                repeat { j &+= 1 } while j < countB && itemsB[j] == x
+                                weightB = weightsB[j &- 1]
+                                fb = Double(weightB) / nb
+                            }
+                            let difference = abs(fa - fb)
+                            if difference > statistic { statistic = difference }
+                            if exact {
+                                scaled = Swift.max(scaled, abs(Int(weightA) * sizeB - Int(weightB) * sizeA))
+                            }
+                            previous = x
+                        }
+                    }
+                }
             }
-            if started { area += abs(fa - fb) * (x - previous) }
-            while i < itemsA.count && itemsA[i] <= x { i += 1 }
-            while j < itemsB.count && itemsB[j] <= x { j += 1 }
-            if i > 0 { weightA = a.cumulativeWeights[i - 1] }
-            if j > 0 { weightB = b.cumulativeWeights[j - 1] }
-            fa = Double(weightA) / na
-            fb = Double(weightB) / nb
-            statistic = Swift.max(statistic, abs(fa - fb))
-            if exact {
-                scaled = Swift.max(scaled, abs(Int(weightA) * Int(b.count) - Int(weightB) * Int(a.count)))
-            }
-            previous = x
-            started = true
         }
+        self.statistic = statistic
+        self.area = area
         scaledStatistic = exact ? scaled : nil
     }
 

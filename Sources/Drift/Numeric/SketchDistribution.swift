@@ -38,10 +38,29 @@ public struct SketchDistribution: Sendable {
         cumulativeWeights = view.cumulativeWeights
         count = sketch.count
         isExact = !sketch.isEstimationMode
-        rankError = isExact ? 0 : sketch.normalizedRankError(pmf: false)
-        massError = isExact ? 0 : sketch.normalizedRankError(pmf: true)
+        let errors = isExact ? (rank: 0, mass: 0) : Self.errors(k: sketch.minK)
+        rankError = errors.rank
+        massError = errors.mass
         minimum = sketch.min ?? 0
         maximum = sketch.max ?? 0
+    }
+
+    /// The rank and PMF errors at `k`. The default k's pair is computed once: evaluating the
+    /// power law in double-double arithmetic costs about as much as building a sorted view.
+    static func errors(k: Int) -> (rank: Double, mass: Double) {
+        if k == DefaultErrors.k { return DefaultErrors.value }
+        return (
+            KLLSketch<Double>.normalizedRankError(k: k, pmf: false),
+            KLLSketch<Double>.normalizedRankError(k: k, pmf: true)
+        )
+    }
+
+    private enum DefaultErrors {
+        static let k = KLLSketch<Double>.defaultK
+        static let value = (
+            rank: KLLSketch<Double>.normalizedRankError(k: k, pmf: false),
+            mass: KLLSketch<Double>.normalizedRankError(k: k, pmf: true)
+        )
     }
 
     /// The exact empirical distribution of `values` (NaN ignored), for tests and small inputs.

@@ -40,6 +40,36 @@ public enum InferredType: String, Sendable, Hashable, CaseIterable {
     }
 }
 
+/// The share of each type among a column's typed (non-null) values; they add up to 1.
+public struct TypeShares: Sendable, Hashable {
+    public var integral: Double
+    public var fractional: Double
+    public var boolean: Double
+    public var string: Double
+    public var other: Double
+
+    /// nil when there are no typed values.
+    public init?(_ types: TypeCounts) {
+        guard types.total > 0 else { return nil }
+        let total = Double(types.total)
+        integral = Double(types.integral) / total
+        fractional = Double(types.fractional) / total
+        boolean = Double(types.boolean) / total
+        string = Double(types.string) / total
+        other = Double(types.other) / total
+    }
+
+    public subscript(type: ValueType) -> Double {
+        switch type {
+        case .integral: return integral
+        case .fractional: return fractional
+        case .boolean: return boolean
+        case .string: return string
+        case .other: return other
+        }
+    }
+}
+
 /// An HLL distinct-count estimate with its bounds.
 public struct CardinalityEstimate: Sendable, Hashable {
     public var estimate: Double
@@ -63,8 +93,8 @@ public struct ColumnSummary: Sendable, Hashable {
     public var nanRatio: Double?
     /// ±∞ over `count`.
     public var infRatio: Double?
-    /// Share of each type among the typed (non-null) values; empty when there are none.
-    public var typeShares: [ValueType: Double]
+    /// Share of each type among the typed (non-null) values; nil when there are none.
+    public var typeShares: TypeShares?
     public var inferredType: InferredType
     public var cardinality: CardinalityEstimate?
     /// Exact extremes of the finite numbers, when there are any.
@@ -81,16 +111,7 @@ public struct ColumnSummary: Sendable, Hashable {
         nanRatio = column.count > 0 ? Double(column.nanCount) / n : nil
         infRatio = column.count > 0 ? Double(column.infCount) / n : nil
         let types = column.types
-        var shares: [ValueType: Double] = [:]
-        if types.total > 0 {
-            let total = Double(types.total)
-            shares[.integral] = Double(types.integral) / total
-            shares[.fractional] = Double(types.fractional) / total
-            shares[.boolean] = Double(types.boolean) / total
-            shares[.string] = Double(types.string) / total
-            shares[.other] = Double(types.other) / total
-        }
-        typeShares = shares
+        typeShares = TypeShares(types)
         inferredType = InferredType(types)
         if !column.cardinality.isEmpty {
             let hll = column.cardinality
@@ -141,13 +162,11 @@ public struct ColumnQuality: Sendable, Hashable {
         nullRatioChange = Self.difference(target.nullRatio, reference.nullRatio)
         nanRatioChange = Self.difference(target.nanRatio, reference.nanRatio)
         infRatioChange = Self.difference(target.infRatio, reference.infRatio)
-        if !reference.typeShares.isEmpty && !target.typeShares.isEmpty {
+        if let before = reference.typeShares, let after = target.typeShares {
             var distance = 0.0
-            for type in ValueType.allCases {
-                distance += abs((target.typeShares[type] ?? 0) - (reference.typeShares[type] ?? 0))
-            }
+            for type in ValueType.allCases { distance += abs(after[type] - before[type]) }
             typeMixChange = distance / 2
-            newTypes = ValueType.allCases.filter { (reference.typeShares[$0] ?? 0) == 0 && (target.typeShares[$0] ?? 0) > 0 }
+            newTypes = ValueType.allCases.filter { before[$0] == 0 && after[$0] > 0 }
         }
         if let referenceCardinality = reference.cardinality, referenceCardinality.estimate > 0,
             let targetCardinality = target.cardinality
