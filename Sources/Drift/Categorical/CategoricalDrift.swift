@@ -60,19 +60,15 @@ public struct CategoricalTable: Sendable, Hashable {
                 targetCounts.append(Double(row.estimate))
             }
         }
-        let referenceOffset = Double(reference.maximumError)
-        let targetOffset = Double(target.maximumError)
         let referenceOther = Swift.max(0, Double(reference.totalWeight) - referenceCounts.reduce(0, +))
         let targetOther = Swift.max(0, Double(target.totalWeight) - targetCounts.reduce(0, +))
         hasOther = referenceOther > 0 || targetOther > 0
-        referenceError = [Double](repeating: referenceOffset, count: categories.count)
-        targetError = [Double](repeating: targetOffset, count: categories.count)
         if hasOther {
             referenceCounts.append(referenceOther)
             targetCounts.append(targetOther)
-            referenceError.append(Swift.min(Double(reference.totalWeight), Double(referenceRows.count) * referenceOffset))
-            targetError.append(Swift.min(Double(target.totalWeight), Double(targetRows.count) * targetOffset))
         }
+        referenceError = Self.errors(referenceCounts, sketch: reference, categories: categories.count, hasOther: hasOther)
+        targetError = Self.errors(targetCounts, sketch: target, categories: categories.count, hasOther: hasOther)
         self.reference = referenceCounts
         self.target = targetCounts
         isExact = reference.maximumError == 0 && target.maximumError == 0
@@ -82,6 +78,22 @@ public struct CategoricalTable: Sendable, Hashable {
         missingCategories =
             target.maximumError == 0
             ? referenceRows.filter { $0.lowerBound > 0 && target.upperBound($0.item) == 0 }.map(\.item).sorted() : []
+    }
+
+    /// Count errors such that error / S bounds the mass error, S = Σ counts = max(N, Σ estimates)
+    /// for total weight N and maximum error e: a category's estimate is within e of its true
+    /// count, and S exceeds N by at most (tracked items)·e, so |est/S − true/N| ≤
+    /// e/N + (est/S)·(S − N)/N. The "other" mass is off by at most e per category.
+    static func errors(_ counts: [Double], sketch: FrequentStringsSketch, categories: Int, hasOther: Bool)
+        -> [Double]
+    {
+        let offset = Double(sketch.maximumError)
+        guard offset > 0 else { return [Double](repeating: 0, count: counts.count) }
+        let n = Double(sketch.totalWeight)
+        let s = counts.reduce(0, +)
+        var errors = counts.map { (s * offset + $0 * (s - n)) / n }
+        if hasOther { errors[errors.count - 1] = s * Double(categories) * offset / n }
+        return errors
     }
 
     /// A table from exact counts (for tests and for callers holding raw counts): categories in
