@@ -5,24 +5,19 @@ public enum ValueType: String, Sendable, Hashable, CaseIterable {
     case integral, fractional, boolean, string, other
 }
 
-/// The type a column holds, inferred from its type counts: when more than half of the typed
-/// (non-null) values are numbers, `fractional` if any is fractional, else `integral`;
-/// otherwise the most frequent of `string`, `boolean`, `other` (ties in that order); `null`
-/// when there are no typed values.
+/// The type a column holds, inferred from its type counts: the most frequent of numbers
+/// (integral and fractional counted together), `string`, `boolean` and `other`, ties going to
+/// the earlier of `string`, `boolean`, `other`, numbers; numbers are `fractional` if any value
+/// is fractional, else `integral`. `null` when there are no typed values.
 public enum InferredType: String, Sendable, Hashable, CaseIterable {
     case integral, fractional, boolean, string, other, null
 
     public init(_ types: TypeCounts) {
-        let total = types.total
-        guard total > 0 else {
+        guard types.total > 0 else {
             self = .null
             return
         }
         let numbers = types.integral + types.fractional
-        if numbers * 2 > total {
-            self = types.fractional > 0 ? .fractional : .integral
-            return
-        }
         var best: (InferredType, Int64) = (.string, types.string)
         if types.boolean > best.1 { best = (.boolean, types.boolean) }
         if types.other > best.1 { best = (.other, types.other) }
