@@ -46,6 +46,11 @@ public struct ColumnDrift: Sendable, Hashable {
     /// on the same [0, 1] scale for every column and kind, used for ranking.
     public var effectSize: Double?
     public var quality: ColumnQuality
+    /// The bins the binned numeric statistics used (cut points and both sides' masses), for
+    /// histograms and for recomputing the statistics exactly on the same bins.
+    public var bins: NumericBins?
+    /// The categories the categorical statistics used, with both sides' counts.
+    public var categories: CategoricalTable?
     /// Why the column was skipped, or why the requested method was not used.
     public var note: String?
 
@@ -150,7 +155,7 @@ public struct DriftReport: Sendable, Hashable {
         var quality = ColumnQuality(reference: referenceSummary, target: targetSummary)
         var column = ColumnDrift(
             name: name, kind: nil, method: nil, status: .skipped, metrics: [:], effectSize: nil, quality: quality,
-            note: nil)
+            bins: nil, categories: nil, note: nil)
         let referenceKind = referenceSummary?.inferredType.kind
         column.kind = referenceKind ?? targetSummary?.inferredType.kind
         guard let reference, let target else {
@@ -174,12 +179,17 @@ public struct DriftReport: Sendable, Hashable {
                 column.note = "no numbers in the target"
                 return column
             }
-            let referenceDistribution = SketchDistribution(referenceNumbers.kll)
-            let targetDistribution = SketchDistribution(targetNumbers.kll)
+            let referenceDistribution =
+                SketchDistribution(exactIntegers: reference) ?? SketchDistribution(referenceNumbers.kll)
+            let targetDistribution = SketchDistribution(exactIntegers: target) ?? SketchDistribution(targetNumbers.kll)
             let sigma = referenceNumbers.moments.populationVariance.map { Swift.max(0, $0).squareRoot() }
+            let bins = NumericBins(
+                reference: referenceDistribution, target: targetDistribution, count: options.binCount,
+                binning: options.binning)
             column.metrics = NumericDrift.statistics(
-                reference: referenceDistribution, target: targetDistribution, referenceStandardDeviation: sigma,
-                options: options)
+                reference: referenceDistribution, target: targetDistribution, bins: bins,
+                referenceStandardDeviation: sigma, options: options)
+            column.bins = bins
             quality.outOfRange = ColumnQuality.outOfRangeShare(
                 target: targetDistribution, minimum: referenceNumbers.min, maximum: referenceNumbers.max)
             referenceSize = referenceNumbers.kll.count
@@ -194,6 +204,7 @@ public struct DriftReport: Sendable, Hashable {
             }
             let table = CategoricalTable(reference: referenceItems, target: targetItems)
             column.metrics = CategoricalDrift.statistics(table, options: options)
+            column.categories = table
             quality.newCategories = table.newCategories
             quality.missingCategories = table.missingCategories
             referenceSize = referenceItems.totalWeight

@@ -116,6 +116,17 @@ public enum NumericDrift {
         reference: SketchDistribution, target: SketchDistribution, referenceStandardDeviation: Double?,
         options: DriftOptions = DriftOptions()
     ) -> [DriftMethod: MetricValue] {
+        let bins = NumericBins(reference: reference, target: target, count: options.binCount, binning: options.binning)
+        return statistics(
+            reference: reference, target: target, bins: bins, referenceStandardDeviation: referenceStandardDeviation,
+            options: options)
+    }
+
+    /// ``statistics(reference:target:referenceStandardDeviation:options:)`` on bins already cut.
+    public static func statistics(
+        reference: SketchDistribution, target: SketchDistribution, bins: NumericBins,
+        referenceStandardDeviation: Double?, options: DriftOptions = DriftOptions()
+    ) -> [DriftMethod: MetricValue] {
         precondition(!reference.isEmpty && !target.isEmpty, "numeric drift needs data on both sides")
         var metrics: [DriftMethod: MetricValue] = [:]
         let walk = CDFWalk(reference, target, exactLimit: options.exactKolmogorovSmirnovLimit)
@@ -126,7 +137,6 @@ public enum NumericDrift {
             let scale = Swift.max(sigma, options.minimumNormalizingStandardDeviation)
             metrics[.wassersteinNormed] = MetricValue(value: distance.value / scale, bound: distance.bound.map { $0 / scale })
         }
-        let bins = NumericBins(reference: reference, target: target, count: options.binCount, binning: options.binning)
         for (method, value) in binnedStatistics(
             bins.reference, bins.target, bins.referenceError, bins.targetError, epsilon: options.emptyBinEpsilon)
         {

@@ -1,3 +1,4 @@
+public import Profiles
 public import Sketches
 
 /// The distribution a KLL sketch stands for, as the drift statistics use it: the retained items
@@ -74,6 +75,39 @@ public struct SketchDistribution: Sendable {
         massError = 0
         minimum = sorted.first ?? 0
         maximum = sorted.last ?? 0
+    }
+
+    /// The exact distribution of an integer column whose frequent-items sketch tracked every
+    /// distinct value (no purge): its counts are then exact, unlike the KLL sketch's ranks, so
+    /// every statistic of such a column (counts, flags, ratings, 0/1 labels) is exact. nil when
+    /// the column has any non-integer value, the sketch purged, or its weight differs from the
+    /// number of integers.
+    ///
+    /// - Complexity: O(m log m) for m distinct values (at most the sketch's capacity).
+    public init?(exactIntegers column: ColumnProfile) {
+        let types = column.types
+        guard types.integral > 0, types.fractional == 0, types.boolean == 0, types.string == 0, types.other == 0,
+            let frequentItems = column.frequentItems, frequentItems.maximumError == 0,
+            frequentItems.totalWeight == UInt64(types.integral), let numeric = column.numeric
+        else { return nil }
+        var values: [(Double, UInt64)] = []
+        for row in frequentItems.items {
+            guard let value = Int64(row.item) else { return nil }
+            values.append((Double(value), row.lowerBound))
+        }
+        values.sort { $0.0 < $1.0 }
+        var total: UInt64 = 0
+        items = values.map(\.0)
+        cumulativeWeights = values.map { value in
+            total += value.1
+            return total
+        }
+        count = total
+        isExact = true
+        rankError = 0
+        massError = 0
+        minimum = numeric.min
+        maximum = numeric.max
     }
 
     public var isEmpty: Bool { count == 0 }
