@@ -1,3 +1,4 @@
+import Profiles
 import Sketches
 import Testing
 
@@ -148,6 +149,26 @@ struct NumericDriftTests {
         // σ = 0 is floored at 0.001
         #expect(close(moved[.wassersteinNormed]?.value ?? 0, 1000, 1e-9))
         #expect(moved[.js]?.value == 1 && moved[.hellinger]?.value == 1 && moved[.linf]?.value == 1)
+    }
+
+    /// Integer columns whose frequent-items sketch tracked every value are exact past k.
+    @Test func fullyTrackedIntegersAreExact() {
+        let seed: UInt64 = 8
+        var rng = TestRandom(seed: seed)
+        let a = (0..<20_000).map { _ in Int64(rng.next() % 7) }
+        let b = (0..<15_000).map { _ in Int64(rng.next() % 8) }
+        let referenceColumn = column(a.map { Value.int($0) })
+        let targetColumn = column(b.map { Value.int($0) })
+        let reference = SketchDistribution(exactIntegers: referenceColumn)!
+        let target = SketchDistribution(exactIntegers: targetColumn)!
+        #expect(reference.isExact && reference.count == 20_000 && reference.items == [0, 1, 2, 3, 4, 5, 6])
+        #expect(!referenceColumn.numeric!.kll.isEmpty && SketchDistribution(referenceColumn.numeric!.kll).isExact == false)
+        let ks = NumericDrift.kolmogorovSmirnov(reference: reference, target: target)
+        #expect(close(ks.value, Self.fastKS(a.map(Double.init), b.map(Double.init)), 1e-15) && ks.bound == 0, "seed \(seed)")
+        // a fractional value, a string, or a purge falls back to the KLL sketch
+        #expect(SketchDistribution(exactIntegers: column([1, 2, 2.5])) == nil)
+        #expect(SketchDistribution(exactIntegers: column([1, 2, "x"])) == nil)
+        #expect(SketchDistribution(exactIntegers: column((0..<500).map { Value.int(Int64($0)) })) == nil)
     }
 
     @Test func asymptoticPValueForLargeSamples() {
