@@ -234,9 +234,9 @@ public struct DriftReport: Sendable, Hashable {
     }
 
     /// The default deciding statistic (docs/statistics.md, "Verdicts").
-    public static func defaultMethod(kind: ColumnKind, referenceSize: UInt64, distinct: Double, options: DriftOptions)
-        -> DriftMethod
-    {
+    public static func defaultMethod(
+        kind: ColumnKind, referenceSize: UInt64, distinct: Double, options: DriftOptions
+    ) -> DriftMethod {
         let small = referenceSize <= options.smallSampleLimit
         switch kind {
         case .numeric:

@@ -18,16 +18,21 @@ struct CategoricalDriftTests {
 
     static let chiCases: [ChiCase] = [
         // 2 × 3: expected 15, 20, 25 in both rows; χ² = 2·(25/15 + 0 + 25/25) = 5.333…
-        ChiCase(reference: [10, 20, 30], target: [20, 20, 20], correction: true, statistic: 5.333_333_333_333_334,
+        ChiCase(
+            reference: [10, 20, 30], target: [20, 20, 20], correction: true, statistic: 5.333_333_333_333_334,
             pValue: 0.069_483_451_222_801_5, dof: 2),
         // 2 × 2 with Yates: |O − E| = 5 → 4.5; χ² = 4.5²·(1/15 + 1/15 + 1/20 + 1/20) = 4.725
-        ChiCase(reference: [10, 20], target: [25, 15], correction: true, statistic: 4.725, pValue: 0.029_727_183_306_054_655,
+        ChiCase(
+            reference: [10, 20], target: [25, 15], correction: true, statistic: 4.725,
+            pValue: 0.029_727_183_306_054_655,
             dof: 1),
         // the same without the correction: 25·(2/15 + 2/20) = 5.833…
-        ChiCase(reference: [10, 20], target: [25, 15], correction: false, statistic: 5.833_333_333_333_334,
+        ChiCase(
+            reference: [10, 20], target: [25, 15], correction: false, statistic: 5.833_333_333_333_334,
             pValue: 0.015_725_299_754_505_4, dof: 1),
         // a column empty on both sides is dropped (dof stays 2)
-        ChiCase(reference: [10, 0, 20, 30], target: [20, 0, 20, 20], correction: true, statistic: 5.333_333_333_333_334,
+        ChiCase(
+            reference: [10, 0, 20, 30], target: [20, 0, 20, 20], correction: true, statistic: 5.333_333_333_333_334,
             pValue: 0.069_483_451_222_801_5, dof: 2),
         // identical rows: χ² exactly 0, p = 1
         ChiCase(reference: [7, 3, 5], target: [7, 3, 5], correction: true, statistic: 0, pValue: 1, dof: 2),
@@ -37,7 +42,8 @@ struct CategoricalDriftTests {
 
     @Test(arguments: chiCases)
     func chiSquareMatchesScipy(c: ChiCase) {
-        let result = CategoricalDrift.chiSquare(reference: c.reference, target: c.target, continuityCorrection: c.correction)
+        let result = CategoricalDrift.chiSquare(
+            reference: c.reference, target: c.target, continuityCorrection: c.correction)
         #expect(close(result.value, c.statistic, 1e-12))
         #expect(abs((result.pValue ?? -1) - c.pValue) <= 1e-12 * max(c.pValue, 1e-300) + 1e-15)
         #expect(result.degreesOfFreedom == c.dof)
@@ -56,7 +62,8 @@ struct CategoricalDriftTests {
         #expect(table.missingCategories == ["c"])
         var counts: [String: (Double, Double)] = [:]
         for (i, name) in table.categories.enumerated() { counts[name] = (table.reference[i], table.target[i]) }
-        #expect(counts["a"]! == (10, 20) && counts["b"]! == (20, 20) && counts["c"]! == (30, 0) && counts["d"]! == (0, 20))
+        #expect(
+            counts["a"]! == (10, 20) && counts["b"]! == (20, 20) && counts["c"]! == (30, 0) && counts["d"]! == (0, 20))
         let metrics = CategoricalDrift.statistics(table)
         // scipy.stats.chi2_contingency([[10, 20, 30, 0], [20, 20, 0, 20]])
         let chi2 = metrics[.chi2]!
@@ -88,7 +95,8 @@ struct CategoricalDriftTests {
         var rng = TestRandom(seed: seed)
         func draw(_ skew: Double) -> String {
             let u = rng.unit()
-            return "v\(Int(Double(400) * Swift.min(0.999_999, Elementary.exponential(skew * Elementary.naturalLog(u)))))"
+            return
+                "v\(Int(Double(400) * Swift.min(0.999_999, Elementary.exponential(skew * Elementary.naturalLog(u)))))"
         }
         // the default profile configuration tracks at most 96 items (lgMaxMapSize 7)
         let a = (0..<20_000).map { _ in draw(3) }
@@ -117,7 +125,8 @@ struct CategoricalDriftTests {
         ]
         for (method, exact) in checks {
             let value = metrics[method]!
-            #expect(abs(value.value - exact) <= value.bound! + 1e-12, "seed \(seed) \(method): \(value.value) vs \(exact)")
+            #expect(
+                abs(value.value - exact) <= value.bound! + 1e-12, "seed \(seed) \(method): \(value.value) vs \(exact)")
         }
     }
 }

@@ -18,17 +18,20 @@ struct DivergenceTests {
 
     static let cases: [Case] = [
         // two bins, a big shift
-        Case(p: [0.5, 0.5], q: [0.9, 0.1], psi: 0.878_889_830_934_487_8, js: 0.383_135_879_859_942_3,
+        Case(
+            p: [0.5, 0.5], q: [0.9, 0.1], psi: 0.878_889_830_934_487_8, js: 0.383_135_879_859_942_3,
             hellinger: 0.324_919_696_232_906_34, linf: 0.4),
         // one bin unchanged
-        Case(p: [0.2, 0.3, 0.5], q: [0.1, 0.4, 0.5], psi: 0.098_082_925_301_172_63, js: 0.132_006_731_948_937_33,
+        Case(
+            p: [0.2, 0.3, 0.5], q: [0.1, 0.4, 0.5], psi: 0.098_082_925_301_172_63, js: 0.132_006_731_948_937_33,
             hellinger: 0.110_310_843_750_354_12, linf: 0.1),
         // disjoint supports: JS and Hellinger reach 1; PSI = 2(1 − ε)·ln(1/ε) with ε = 1e-4
         Case(p: [1, 0], q: [0, 1], psi: 18.418_838_675_877_968, js: 1, hellinger: 1, linf: 1),
         // identical: everything exactly 0
         Case(p: [0.25, 0.25, 0.25, 0.25], q: [0.25, 0.25, 0.25, 0.25], psi: 0, js: 0, hellinger: 0, linf: 0),
         // reversed
-        Case(p: [0.1, 0.2, 0.3, 0.4], q: [0.4, 0.3, 0.2, 0.1], psi: 0.912_869_638_293_567_3, js: 0.391_868_160_647_155_2,
+        Case(
+            p: [0.1, 0.2, 0.3, 0.4], q: [0.4, 0.3, 0.2, 0.1], psi: 0.912_869_638_293_567_3, js: 0.391_868_160_647_155_2,
             hellinger: 0.331_816_291_708_777_3, linf: 0.3),
     ]
 
@@ -58,7 +61,8 @@ struct DivergenceTests {
         let p = [0.5, 0.5]
         let q = [1.0, 0.0]
         for epsilon in [1e-4, 1e-3, 1e-6] {
-            let expected = (1 - 0.5) * Elementary.naturalLog(1 / 0.5) + (epsilon - 0.5) * Elementary.naturalLog(epsilon / 0.5)
+            let expected =
+                (1 - 0.5) * Elementary.naturalLog(1 / 0.5) + (epsilon - 0.5) * Elementary.naturalLog(epsilon / 0.5)
             #expect(close(Divergence.psi(reference: p, target: q, epsilon: epsilon), expected, 1e-12))
         }
     }

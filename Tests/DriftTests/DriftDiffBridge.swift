@@ -31,10 +31,17 @@ struct DriftDiffBridge {
             }
         } else {
             let header = "x,c,y,p\n"
-            let a = header + (0..<300).map { "\(Double($0 % 17)),\($0 % 3 == 0 ? "u" : "v"),\($0 % 2),0.\($0 % 10)" }.joined(separator: "\n")
-            let b = header + (0..<200).map { "\(Double($0 % 13) + 0.5),\($0 % 2 == 0 ? "u" : "w"),\($0 % 2),0.\($0 % 7)" }.joined(separator: "\n")
+            let a =
+                header
+                + (0..<300).map { "\(Double($0 % 17)),\($0 % 3 == 0 ? "u" : "v"),\($0 % 2),0.\($0 % 10)" }.joined(
+                    separator: "\n")
+            let b =
+                header
+                + (0..<200).map { "\(Double($0 % 13) + 0.5),\($0 % 2 == 0 ? "u" : "w"),\($0 % 2),0.\($0 % 7)" }.joined(
+                    separator: "\n")
             let spec = ["classification", "y", "y", "p"]
-            let report = DriftReport.compare(reference: try Self.profile(csv: a, spec), target: try Self.profile(csv: b, spec))
+            let report = DriftReport.compare(
+                reference: try Self.profile(csv: a, spec), target: try Self.profile(csv: b, spec))
             let data = try JSONSerialization.data(withJSONObject: Self.json(report), options: [.sortedKeys])
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             let columns = try #require(object["columns"] as? [String: [String: Any]])
@@ -53,9 +60,10 @@ struct DriftDiffBridge {
     static func profile(csv: String, _ performance: [String]?) throws -> DatasetProfile {
         var lines = csv.split(separator: "\n", omittingEmptySubsequences: true)
         let header = lines.removeFirst().split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        let config = try ProcessInfo.processInfo.environment["DRIFT_DIFF_KLL_K"].flatMap(Int.init).map {
-            try ProfileConfig(kllK: $0)
-        } ?? ProfileConfig.default
+        let config =
+            try ProcessInfo.processInfo.environment["DRIFT_DIFF_KLL_K"].flatMap(Int.init).map {
+                try ProfileConfig(kllK: $0)
+            } ?? ProfileConfig.default
         var columns = header.map { _ in ColumnProfile(config: config) }
         var classification: ClassificationProfile?
         var regression: RegressionProfile?
@@ -78,12 +86,12 @@ struct DriftDiffBridge {
                 let score = indices.count > 2 ? Double(cells[indices[2]]) : nil
                 // the score is P(positive): log loss needs P(actual); "1"/"true" are positive
                 let positive = actual == "1" || actual.lowercased() == "true"
-                classification!.update(
+                classification?.update(
                     predicted: predicted, actual: actual, score: score,
                     probabilityOfActual: score.map { positive ? $0 : 1 - $0 })
             }
             if regression != nil, let actual = Double(cells[indices[0]]), let predicted = Double(cells[indices[1]]) {
-                regression!.update(predicted: predicted, actual: actual)
+                regression?.update(predicted: predicted, actual: actual)
             }
         }
         var profile = DatasetProfile(model: "crosscheck", config: config)
@@ -107,20 +115,28 @@ struct DriftDiffBridge {
             return object
         }
         func side(_ s: ProfileSummary) -> [String: Any] {
-            ["rows": s.rowCount, "model": s.model, "segment": s.segment, "window_start": s.windowStart,
-             "window_length": s.windowLength]
+            [
+                "rows": s.rowCount, "model": s.model, "segment": s.segment, "window_start": s.windowStart,
+                "window_length": s.windowLength,
+            ]
         }
         func changes(_ list: [MetricChange]) -> [String: Any] {
-            Dictionary(uniqueKeysWithValues: list.map {
-                ($0.name, ["reference": number($0.reference), "target": number($0.target), "change": number($0.change)])
-            })
+            Dictionary(
+                uniqueKeysWithValues: list.map {
+                    (
+                        $0.name,
+                        ["reference": number($0.reference), "target": number($0.target), "change": number($0.change)]
+                    )
+                })
         }
         var columns: [String: Any] = [:]
         for column in report.columns {
             var quality: [String: Any] = [:]
             let q = column.quality
-            quality["null_ratio"] = ["reference": number(q.reference?.nullRatio), "target": number(q.target?.nullRatio),
-                "change": number(q.nullRatioChange)]
+            quality["null_ratio"] = [
+                "reference": number(q.reference?.nullRatio), "target": number(q.target?.nullRatio),
+                "change": number(q.nullRatioChange),
+            ]
             quality["nan_ratio"] = ["reference": number(q.reference?.nanRatio), "target": number(q.target?.nanRatio)]
             quality["inf_ratio"] = ["reference": number(q.reference?.infRatio), "target": number(q.target?.infRatio)]
             quality["type_mix_change"] = number(q.typeMixChange)
@@ -129,7 +145,8 @@ struct DriftDiffBridge {
             quality["new_categories"] = q.newCategories
             quality["missing_categories"] = q.missingCategories
             quality["cardinality"] = [
-                "reference": number(q.reference?.cardinality?.estimate), "target": number(q.target?.cardinality?.estimate),
+                "reference": number(q.reference?.cardinality?.estimate),
+                "target": number(q.target?.cardinality?.estimate),
                 "ratio": number(q.cardinalityRatio),
             ]
             var entry: [String: Any] = [
@@ -141,7 +158,9 @@ struct DriftDiffBridge {
             if let note = column.note { entry["note"] = note }
             if let effect = column.effectSize { entry["effect_size"] = number(effect) }
             if let bins = column.bins {
-                entry["bins"] = ["cuts": bins.cuts.map { number($0) }, "reference": bins.reference, "target": bins.target]
+                entry["bins"] = [
+                    "cuts": bins.cuts.map { number($0) }, "reference": bins.reference, "target": bins.target,
+                ]
             }
             columns[column.name] = entry
         }

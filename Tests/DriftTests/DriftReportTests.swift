@@ -17,7 +17,8 @@ struct DriftReportTests {
             columns["x", default: ColumnProfile()].update(double: x)
             columns["n", default: ColumnProfile()].update(int: Int64(rng.next() % 50))
             let u = rng.unit()
-            columns["color", default: ColumnProfile()].update(string: u < 0.5 + shift / 4 ? "red" : u < 0.8 ? "green" : "blue")
+            columns["color", default: ColumnProfile()].update(
+                string: u < 0.5 + shift / 4 ? "red" : u < 0.8 ? "green" : "blue")
             columns["flag", default: ColumnProfile()].update(bool: rng.next() % 4 == 0)
             let positive = rng.next() % 2 == 0
             let score = Swift.min(1, Swift.max(0, (positive ? 0.7 : 0.3) + rng.normal() * 0.2))
@@ -63,7 +64,8 @@ struct DriftReportTests {
         #expect(color.kind == .categorical && color.method == .js && color.status == .drift)
         // unchanged columns stay ok
         #expect(report[column: "flag"]!.status == .ok && report[column: "n"]!.status == .ok)
-        #expect(report.datasetDrift.driftedColumns == 2 && report.datasetDrift.share == 0.5 && report.datasetDrift.drift)
+        #expect(
+            report.datasetDrift.driftedColumns == 2 && report.datasetDrift.share == 0.5 && report.datasetDrift.drift)
         // x moved more (JS effect size) than color
         #expect(Array(report.ranking.prefix(2)) == ["x", "color"])
     }
@@ -143,7 +145,8 @@ struct DriftReportTests {
         #expect(configured[column: "n"]!.method == .wasserstein && configured[column: "n"]!.status == .ok)
         // selected columns only
         options.columns = ["x"]
-        #expect(DriftReport.compare(reference: reference, target: target, options: options).columns.map(\.name) == ["x"])
+        #expect(
+            DriftReport.compare(reference: reference, target: target, options: options).columns.map(\.name) == ["x"])
     }
 
     struct VerdictCase: Sendable, CustomTestStringConvertible {
@@ -184,10 +187,14 @@ struct DriftReportTests {
     @Test func defaultMethodsByKindAndSize() {
         let options = DriftOptions()
         #expect(DriftReport.defaultMethod(kind: .numeric, referenceSize: 1000, distinct: 900, options: options) == .ks)
-        #expect(DriftReport.defaultMethod(kind: .numeric, referenceSize: 1001, distinct: 900, options: options) == .wassersteinNormed)
+        #expect(
+            DriftReport.defaultMethod(kind: .numeric, referenceSize: 1001, distinct: 900, options: options)
+                == .wassersteinNormed)
         #expect(DriftReport.defaultMethod(kind: .numeric, referenceSize: 50_000, distinct: 5, options: options) == .js)
-        #expect(DriftReport.defaultMethod(kind: .categorical, referenceSize: 999, distinct: 3, options: options) == .chi2)
-        #expect(DriftReport.defaultMethod(kind: .categorical, referenceSize: 10_000, distinct: 3, options: options) == .js)
+        #expect(
+            DriftReport.defaultMethod(kind: .categorical, referenceSize: 999, distinct: 3, options: options) == .chi2)
+        #expect(
+            DriftReport.defaultMethod(kind: .categorical, referenceSize: 10_000, distinct: 3, options: options) == .js)
     }
 
     @Test func datasetShareThreshold() throws {

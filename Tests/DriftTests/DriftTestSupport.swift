@@ -55,9 +55,9 @@ func dataset(_ columns: [String: ColumnProfile], model: String = "m") -> Dataset
     DatasetProfile(model: model, uploadID: UploadID(high: 1, low: 2), createdAt: 0, columns: columns)
 }
 
-/// A KLL sketch of `values`.
-func sketch(_ values: [Double], k: Int = 200) -> KLLSketch<Double> {
-    var sketch = try! KLLSketch<Double>(k: k)
+/// A KLL sketch (k = 200) of `values`.
+func sketch(_ values: [Double]) -> KLLSketch<Double> {
+    var sketch = KLLSketch<Double>()
     sketch.update(contentsOf: values)
     return sketch
 }

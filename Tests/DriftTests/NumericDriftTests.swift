@@ -162,9 +162,12 @@ struct NumericDriftTests {
         let reference = SketchDistribution(exactIntegers: referenceColumn)!
         let target = SketchDistribution(exactIntegers: targetColumn)!
         #expect(reference.isExact && reference.count == 20_000 && reference.items == [0, 1, 2, 3, 4, 5, 6])
-        #expect(!referenceColumn.numeric!.kll.isEmpty && SketchDistribution(referenceColumn.numeric!.kll).isExact == false)
+        #expect(
+            !referenceColumn.numeric!.kll.isEmpty && SketchDistribution(referenceColumn.numeric!.kll).isExact == false)
         let ks = NumericDrift.kolmogorovSmirnov(reference: reference, target: target)
-        #expect(close(ks.value, Self.fastKS(a.map(Double.init), b.map(Double.init)), 1e-15) && ks.bound == 0, "seed \(seed)")
+        #expect(
+            close(ks.value, Self.fastKS(a.map(Double.init), b.map(Double.init)), 1e-15) && ks.bound == 0, "seed \(seed)"
+        )
         // a fractional value, a string, or a purge falls back to the KLL sketch
         #expect(SketchDistribution(exactIntegers: column([1, 2, 2.5])) == nil)
         #expect(SketchDistribution(exactIntegers: column([1, 2, "x"])) == nil)

@@ -17,9 +17,11 @@ struct PerformanceTests {
         #expect(m.count == 6)
         #expect(close(m.accuracy!, 4.0 / 6))
         let byLabel = Dictionary(uniqueKeysWithValues: m.classes.map { ($0.label, $0) })
-        #expect(close(byLabel["a"]!.precision, 1) && close(byLabel["a"]!.recall, 2.0 / 3) && close(byLabel["a"]!.f1, 0.8))
+        #expect(
+            close(byLabel["a"]!.precision, 1) && close(byLabel["a"]!.recall, 2.0 / 3) && close(byLabel["a"]!.f1, 0.8))
         #expect(close(byLabel["b"]!.precision, 0.5) && close(byLabel["b"]!.recall, 0.5) && close(byLabel["b"]!.f1, 0.5))
-        #expect(close(byLabel["c"]!.precision, 0.5) && close(byLabel["c"]!.recall, 1) && close(byLabel["c"]!.f1, 2.0 / 3))
+        #expect(
+            close(byLabel["c"]!.precision, 0.5) && close(byLabel["c"]!.recall, 1) && close(byLabel["c"]!.f1, 2.0 / 3))
         #expect(byLabel["a"]!.support == 3 && byLabel["b"]!.support == 2 && byLabel["c"]!.support == 1)
         #expect(close(m.macroPrecision!, 2.0 / 3))
         #expect(close(m.macroRecall!, (2.0 / 3 + 0.5 + 1) / 3))

@@ -39,8 +39,11 @@ struct QualityTests {
         (1, 0, 1, 2, 0, .string),  // a tie between numbers and strings goes to strings
         (2, 0, 1, 1, 0, .integral),  // numbers the largest group though not a majority
     ])
-    func inferredTypeRule(integral: Int64, fractional: Int64, boolean: Int64, string: Int64, other: Int64, expected: InferredType) {
-        let counts = TypeCounts(integral: integral, fractional: fractional, boolean: boolean, string: string, other: other)
+    func inferredTypeRule(
+        integral: Int64, fractional: Int64, boolean: Int64, string: Int64, other: Int64, expected: InferredType
+    ) {
+        let counts = TypeCounts(
+            integral: integral, fractional: fractional, boolean: boolean, string: string, other: other)
         #expect(InferredType(counts) == expected)
     }
 
@@ -49,7 +52,8 @@ struct QualityTests {
         // 3 below 0, 2 above 99, 15 inside
         let values = [-3.0, -2, -0.5] + (0..<15).map { Double($0 * 6) } + [99.5, 250]
         let target = SketchDistribution(sketch(values))
-        let share = ColumnQuality.outOfRangeShare(target: target, minimum: reference.minimum, maximum: reference.maximum)!
+        let share = ColumnQuality.outOfRangeShare(
+            target: target, minimum: reference.minimum, maximum: reference.maximum)!
         #expect(close(share.value, 5.0 / 20) && share.bound == 0)
         let inside = SketchDistribution(sketch([1, 2, 3]))
         let none = ColumnQuality.outOfRangeShare(target: inside, minimum: 0, maximum: 99)!

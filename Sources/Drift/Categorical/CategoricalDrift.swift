@@ -67,7 +67,8 @@ public struct CategoricalTable: Sendable, Hashable {
             referenceCounts.append(referenceOther)
             targetCounts.append(targetOther)
         }
-        referenceError = Self.errors(referenceCounts, sketch: reference, categories: categories.count, hasOther: hasOther)
+        referenceError = Self.errors(
+            referenceCounts, sketch: reference, categories: categories.count, hasOther: hasOther)
         targetError = Self.errors(targetCounts, sketch: target, categories: categories.count, hasOther: hasOther)
         self.reference = referenceCounts
         self.target = targetCounts
@@ -84,9 +85,9 @@ public struct CategoricalTable: Sendable, Hashable {
     /// for total weight N and maximum error e: a category's estimate is within e of its true
     /// count, and S exceeds N by at most (tracked items)·e, so |est/S − true/N| ≤
     /// e/N + (est/S)·(S − N)/N. The "other" mass is off by at most e per category.
-    static func errors(_ counts: [Double], sketch: FrequentStringsSketch, categories: Int, hasOther: Bool)
-        -> [Double]
-    {
+    static func errors(
+        _ counts: [Double], sketch: FrequentStringsSketch, categories: Int, hasOther: Bool
+    ) -> [Double] {
         let offset = Double(sketch.maximumError)
         guard offset > 0 else { return [Double](repeating: 0, count: counts.count) }
         let n = Double(sketch.totalWeight)
@@ -121,9 +122,9 @@ public enum CategoricalDrift {
     /// errors; chi-square has bound 0 when the table is exact, none otherwise.
     ///
     /// - Precondition: both sides have a positive total.
-    public static func statistics(_ table: CategoricalTable, options: DriftOptions = DriftOptions())
-        -> [DriftMethod: MetricValue]
-    {
+    public static func statistics(
+        _ table: CategoricalTable, options: DriftOptions = DriftOptions()
+    ) -> [DriftMethod: MetricValue] {
         let referenceTotal = table.referenceTotal
         let targetTotal = table.targetTotal
         precondition(referenceTotal > 0 && targetTotal > 0, "categorical drift needs data on both sides")
@@ -151,9 +152,9 @@ public enum CategoricalDrift {
     /// observed count towards its expectation by min(½, |O − E|) first, as
     /// `scipy.stats.chi2_contingency` does by default, so that the two agree exactly. A single
     /// category (or none) gives χ² = 0, 0 degrees of freedom and p = 1.
-    public static func chiSquare(reference: [Double], target: [Double], continuityCorrection: Bool = true)
-        -> MetricValue
-    {
+    public static func chiSquare(
+        reference: [Double], target: [Double], continuityCorrection: Bool = true
+    ) -> MetricValue {
         precondition(reference.count == target.count, "chi-square over different categories")
         var columns: [(Double, Double)] = []
         columns.reserveCapacity(reference.count)

@@ -117,9 +117,9 @@ public enum Divergence {
         return Swift.max(upper - value, value - lower, 0)
     }
 
-    static func jensenShannonBound(_ p: [Double], _ q: [Double], _ dp: [Double], _ dq: [Double], value: Double)
-        -> Double
-    {
+    static func jensenShannonBound(
+        _ p: [Double], _ q: [Double], _ dp: [Double], _ dq: [Double], value: Double
+    ) -> Double {
         if isZero(dp) && isZero(dq) { return 0 }
         let (lower, upper) = interval(p, q, dp, dq, term: jensenShannonTerm)
         let low = (Swift.max(0, lower) / Elementary.ln2).squareRoot()
@@ -127,9 +127,9 @@ public enum Divergence {
         return Swift.max(high - value, value - low, 0)
     }
 
-    static func hellingerBound(_ p: [Double], _ q: [Double], _ dp: [Double], _ dq: [Double], value: Double)
-        -> Double
-    {
+    static func hellingerBound(
+        _ p: [Double], _ q: [Double], _ dp: [Double], _ dq: [Double], value: Double
+    ) -> Double {
         if isZero(dp) && isZero(dq) { return 0 }
         let (lower, upper) = interval(p, q, dp, dq, term: hellingerTerm)
         let low = Swift.max(0, lower).squareRoot()

@@ -1,11 +1,11 @@
 // The C math library for ln and exp: the standard library has neither. Glibc/Musl/Darwin rather
 // than Foundation keeps the module's footprint to libm, which every Swift program links anyway.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Elementary functions used by the statistics, in one place so that the platform import

@@ -135,7 +135,8 @@ public enum NumericDrift {
         metrics[.wasserstein] = distance
         if let sigma = referenceStandardDeviation {
             let scale = Swift.max(sigma, options.minimumNormalizingStandardDeviation)
-            metrics[.wassersteinNormed] = MetricValue(value: distance.value / scale, bound: distance.bound.map { $0 / scale })
+            metrics[.wassersteinNormed] = MetricValue(
+                value: distance.value / scale, bound: distance.bound.map { $0 / scale })
         }
         for (method, value) in binnedStatistics(
             bins.reference, bins.target, bins.referenceError, bins.targetError, epsilon: options.emptyBinEpsilon)
@@ -156,7 +157,10 @@ public enum NumericDrift {
         return [
             (.psi, MetricValue(value: psi, bound: Divergence.psiBound(p, q, dp, dq, epsilon: epsilon, value: psi))),
             (.js, MetricValue(value: js, bound: Divergence.jensenShannonBound(p, q, dp, dq, value: js))),
-            (.hellinger, MetricValue(value: hellinger, bound: Divergence.hellingerBound(p, q, dp, dq, value: hellinger))),
+            (
+                .hellinger,
+                MetricValue(value: hellinger, bound: Divergence.hellingerBound(p, q, dp, dq, value: hellinger))
+            ),
             (.linf, MetricValue(value: linf, bound: Divergence.lInfinityBound(dp, dq))),
         ]
     }
@@ -204,7 +208,8 @@ struct CDFWalk {
                             } else {
                                 x = i < countA ? itemsA[i] : itemsB[j]
                             }
-                            area += abs(fa - fb) * (x - previous)
+                            // (guarded: an infinite item would make 0·∞ a NaN)
+                            if fa != fb { area += abs(fa - fb) * (x - previous) }
                             if i < countA && itemsA[i] == x {
                                 repeat { i &+= 1 } while i < countA && itemsA[i] == x
                                 weightA = weightsA[i &- 1]

@@ -101,7 +101,9 @@ public struct DriftOptions: Sendable, Hashable {
     ///
     /// - Throws: ``DriftOptionsError`` naming the first setting out of range.
     public func validate() throws(DriftOptionsError) {
-        guard (1...1000).contains(binCount) else { throw DriftOptionsError(.outOfRange("binCount", "\(binCount)", "1...1000")) }
+        guard (1...1000).contains(binCount) else {
+            throw DriftOptionsError(.outOfRange("binCount", "\(binCount)", "1...1000"))
+        }
         guard emptyBinEpsilon > 0 && emptyBinEpsilon < 1 else {
             throw DriftOptionsError(.outOfRange("emptyBinEpsilon", "\(emptyBinEpsilon)", "(0, 1)"))
         }
