@@ -28,6 +28,8 @@ let package = Package(
             dependencies: ["Sketches", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: upcoming
         ),
+        // Pure statistics over two profiles: drift distances and tests, data quality, performance.
+        .target(name: "Drift", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
         // The CLI's commands, in a library so that tests can call them.
         .target(
             name: "DriftCommands",
@@ -53,8 +55,16 @@ let package = Package(
             path: "Benchmarks/ProfileBench",
             swiftSettings: upcoming
         ),
+        // Drift statistics throughput harness (1,000 profile pairs × 50 columns).
+        .executableTarget(
+            name: "DriftBench",
+            dependencies: ["Drift", "Profiles", "Sketches"],
+            path: "Benchmarks/DriftBench",
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
+        .testTarget(name: "DriftTests", dependencies: ["Drift", "Profiles", "Sketches"], swiftSettings: upcoming),
         .testTarget(
             name: "DriftCommandsTests",
             dependencies: ["DriftCommands", "Sketches", "drift"],
