@@ -36,6 +36,7 @@ let package = Package(
             dependencies: [
                 "Sketches",
                 "Profiles",
+                "Drift",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming

@@ -80,10 +80,16 @@ struct ProfileCreate: AsyncParsableCommand {
     @Flag(help: "Do not print the summary line.")
     var quiet = false
 
-    func run() throws {
-        guard let outputFormat = ProfileFormat(rawValue: format) else {
-            throw CLIError("--format: '\(format)' is not native or whylogs", exitCode: 64)
-        }
+    /// Profiles the input into one profile without writing it (used by `drift diff`).
+    func profileInMemory() throws -> DatasetProfile {
+        var quietSelf = self
+        quietSelf.quiet = true
+        quietSelf.window = nil
+        quietSelf.segmentBy = nil
+        return try quietSelf.build().profiles[0]
+    }
+
+    func build() throws -> (profiles: [DatasetProfile], builder: ProfileBuilder, elapsed: Double) {
         let kind = try inputKind()
         if window != nil && timestampColumn == nil {
             throw CLIError("--window needs --timestamp-column", exitCode: 64)
@@ -141,7 +147,16 @@ struct ProfileCreate: AsyncParsableCommand {
         let profiles = builder.finish()
         progress.clear()
         let elapsed = Date().timeIntervalSince(start)
+        return (profiles, builder, elapsed)
+    }
 
+    func run() throws {
+        guard let outputFormat = ProfileFormat(rawValue: format) else {
+            throw CLIError("--format: '\(format)' is not native or whylogs", exitCode: 64)
+        }
+        let (profiles, builder, elapsed) = try build()
+        let stem = Self.stem(input)
+        let windowLength = window.flatMap { Timestamps.duration($0) }
         let ext = outputFormat == .native ? "dwp" : "bin"
         if windowLength != nil || !builder.segmentBy.isEmpty {
             let directory = out ?? "\(stem)-profiles"

@@ -19,7 +19,7 @@ struct ProfileInspect: AsyncParsableCommand {
         let bytes = try FileIO.read(file, what: "profile")
         let decoded: (profile: DatasetProfile, format: ProfileFormat)
         do { decoded = try ProfileCodec.decode(bytes) } catch { throw CLIError("\(file): \(error)") }
-        let summary = ProfileSummary(decoded.profile, format: decoded.format)
+        let summary = ProfileInspection(decoded.profile, format: decoded.format)
         print(json ? summary.json.serialized(pretty: true) : summary.text)
     }
 }

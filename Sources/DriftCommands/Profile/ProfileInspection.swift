@@ -3,7 +3,7 @@ import Sketches
 
 /// What `drift profile inspect` reports about a profile, as JSON (the documented contract;
 /// also what the server's profile endpoint returns) or text.
-public struct ProfileSummary: Sendable {
+public struct ProfileInspection: Sendable {
     public let json: JSONValue
     public let text: String
 
