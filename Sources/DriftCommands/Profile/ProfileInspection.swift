@@ -68,7 +68,7 @@ public struct ProfileInspection: Sendable {
             table.append(
                 name, "\(c.count)", "\(c.nullCount)", types.isEmpty ? "-" : types,
                 numeric.map { Self.short($0.moments.mean) } ?? "-", stddev.map(Self.short) ?? "-",
-                quantiles.map { Self.short($0[5]) } ?? "-", Self.short(c.cardinality.estimate),
+                quantiles.map { Self.short($0[5]) } ?? "-", String(Int64(c.cardinality.estimate.rounded())),
                 items?.first.map { "\($0.item) (\($0.estimate))" } ?? "-")
         }
         var top: [(String, JSONValue)] = [
