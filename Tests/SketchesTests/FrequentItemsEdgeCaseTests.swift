@@ -189,8 +189,8 @@ import Testing
             #expect(hash == expected, "\(item)")
         }
         // MurmurHash3 fmix64 reference points: fmix64(0) = 0 and a known nonzero value.
-        #expect(FrequentItemsHash.fmix64(0) == 0)
-        #expect(FrequentItemsHash.fmix64(1) == 0xb456_bcfc_34c2_cb2c)
+        #expect(MurmurHash3.fmix64(0) == 0)
+        #expect(MurmurHash3.fmix64(1) == 0xb456_bcfc_34c2_cb2c)
     }
 
     @Test func medianSelectionMatchesSorting() {

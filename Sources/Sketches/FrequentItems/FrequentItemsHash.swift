@@ -76,21 +76,9 @@ enum FrequentItemsHash {
         return composed
     }
 
-    /// The MurmurHash3 64-bit finalizer (constants from MurmurHash3, `fmix64`).
-    @inline(__always)
-    static func fmix64(_ value: UInt64) -> UInt64 {
-        var k = value
-        k ^= k >> 33
-        k &*= 0xff51_afd7_ed55_8ccd
-        k ^= k >> 33
-        k &*= 0xc4ce_b9fe_1a85_ec53
-        k ^= k >> 33
-        return k
-    }
-
     /// The slot hash of a UTF-8 item: the low 32 bits of `fmix64(_Hash_bytes(item))`.
     @inline(__always)
     static func slotHash(_ utf8: UnsafeRawBufferPointer) -> UInt32 {
-        UInt32(truncatingIfNeeded: fmix64(libstdcxxHashBytes(utf8)))
+        UInt32(truncatingIfNeeded: MurmurHash3.fmix64(libstdcxxHashBytes(utf8)))
     }
 }
