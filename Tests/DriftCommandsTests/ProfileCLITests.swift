@@ -26,6 +26,13 @@ import Testing
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("profiled 5 rows"))
+        // Writing over an existing file replaces it.
+        let again = try DriftProcess.run(["profile", input.path, "--out", out, "--model", "fraud", "--quiet"])
+        #expect(again.status == 0, "\(again.stderr)")
+        _ = try DriftProcess.run([
+            "profile", input.path, "--out", out, "--prediction-column", "pred", "--target-column", "label",
+            "--score-column", "score", "--latency-column", "latency", "--model", "fraud", "--quiet",
+        ])
         let json = try DriftProcess.json(["profile", "inspect", out, "--json"])
         #expect(json["format"] as? String == "native")
         #expect(json["model"] as? String == "fraud")

@@ -32,14 +32,16 @@ enum FileIO {
             .appendingPathComponent(".\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
         do {
             try Data(bytes).write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw CLIError("cannot write \(path): \(error.localizedDescription)")
+        }
+        // rename(2) replaces an existing file atomically. (Foundation's `replaceItemAt` fails on
+        // Linux when the destination exists: "The file doesn't exist".)
+        guard rename(temporary.path, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw CLIError("cannot write \(path): \(reason)")
         }
     }
 }

@@ -334,18 +334,20 @@ struct CouponTable: Sendable, Equatable {
     /// The slot holding `coupon` (≥ 0) or ~(the empty slot where it would go). The table is
     /// never full (≤ 3/4 occupancy), so the probe ends.
     static func find(_ table: [UInt32], _ coupon: UInt32) -> Int {
-        let lg = table.count.trailingZeroBitCount
-        let mask = UInt32(table.count - 1)
-        var probe = coupon & mask
-        let start = probe
-        repeat {
-            let existing = table[Int(probe)]
-            if existing == 0 { return ~Int(probe) }
-            if existing == coupon { return Int(probe) }
-            let stride = ((coupon & HLLConstants.keyMask26) >> UInt32(lg)) | 1
-            probe = (probe &+ stride) & mask
-        } while probe != start
-        return Int.min  // unreachable while occupancy ≤ 3/4; callers check counts on decode
+        table.withUnsafeBufferPointer { slots in
+            let lg = UInt32(slots.count.trailingZeroBitCount)
+            let mask = UInt32(slots.count - 1)
+            let stride = ((coupon & HLLConstants.keyMask26) >> lg) | 1
+            var probe = coupon & mask
+            let start = probe
+            repeat {
+                let existing = slots[Int(probe)]
+                if existing == 0 { return ~Int(probe) }
+                if existing == coupon { return Int(probe) }
+                probe = (probe &+ stride) & mask
+            } while probe != start
+            return Int.min  // unreachable while occupancy ≤ 3/4; callers check counts on decode
+        }
     }
 
     /// The coupon-collector estimate (cubic interpolation through the library's tables).

@@ -31,15 +31,19 @@ public enum MurmurHash3 {
         let rest = count & 15
         if rest > 8 {
             var k2: UInt64 = 0
-            for j in stride(from: rest - 1, through: 8, by: -1) {
-                k2 ^= UInt64(bytes[tail + j]) << (8 * UInt64(j - 8))
+            var j = rest - 1
+            while j >= 8 {
+                k2 = k2 << 8 | UInt64(bytes[tail + j])
+                j -= 1
             }
             h2 ^= mixK2(k2)
         }
         if rest > 0 {
             var k1: UInt64 = 0
-            for j in stride(from: min(rest, 8) - 1, through: 0, by: -1) {
-                k1 ^= UInt64(bytes[tail + j]) << (8 * UInt64(j))
+            var j = min(rest, 8) - 1
+            while j >= 0 {
+                k1 = k1 << 8 | UInt64(bytes[tail + j])
+                j -= 1
             }
             h1 ^= mixK1(k1)
         }
