@@ -349,8 +349,10 @@ enum KLLBuffer {
     static func sort<Item: KLLItem>(_ start: UnsafeMutablePointer<Item>, count: Int) {
         if count < 2 { return }
         if count > 32 {
-            var run = UnsafeMutableBufferPointer(start: start, count: count)
-            run.sort()
+            // The standard library's sort is a merge sort that allocates a scratch buffer on
+            // every call; level 0 can hold a few hundred items at a compaction, so that would
+            // be one allocation per compaction on the logging hot path. Sort in place instead.
+            introsort(start, 0, count - 1, depth: 2 * (Int.bitWidth - count.leadingZeroBitCount))
             return
         }
         withUnsafeTemporaryAllocation(of: Item.self, capacity: count) { scratch in
@@ -363,6 +365,90 @@ enum KLLBuffer {
                 (sorted + rank).initialize(to: item)
             }
             start.update(from: sorted, count: count)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func swapItems<Item>(_ a: UnsafeMutablePointer<Item>, _ i: Int, _ j: Int) {
+        let t = a[i]
+        a[i] = a[j]
+        a[j] = t
+    }
+
+    /// In-place introsort of `start[low...high]`: quicksort with a median-of-three pivot,
+    /// insertion sort below 16 items, heapsort when the recursion gets too deep (Musser 1997).
+    /// Allocates nothing.
+    @inlinable
+    static func introsort<Item: KLLItem>(_ a: UnsafeMutablePointer<Item>, _ low: Int, _ high: Int, depth: Int) {
+        var low = low
+        var high = high
+        var depth = depth
+        while high - low >= 16 {
+            if depth == 0 {
+                heapsort(a + low, count: high - low + 1)
+                return
+            }
+            depth -= 1
+            let middle = low + (high - low) / 2
+            if a[middle] < a[low] { swapItems(a, low, middle) }
+            if a[high] < a[low] { swapItems(a, low, high) }
+            if a[high] < a[middle] { swapItems(a, middle, high) }
+            let pivot = a[middle]
+            var i = low
+            var j = high
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while pivot < a[j] { j -= 1 }
+                if i <= j {
+                    swapItems(a, i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            // Recurse into the smaller side, loop on the larger: O(log n) stack.
+            if j - low < high - i {
+                introsort(a, low, j, depth: depth)
+                low = i
+            } else {
+                introsort(a, i, high, depth: depth)
+                high = j
+            }
+        }
+        if high > low {
+            for i in (low + 1)...high {
+                let item = a[i]
+                var j = i - 1
+                while j >= low && item < a[j] {
+                    a[j + 1] = a[j]
+                    j -= 1
+                }
+                a[j + 1] = item
+            }
+        }
+    }
+
+    @inlinable
+    static func heapsort<Item: KLLItem>(_ a: UnsafeMutablePointer<Item>, count: Int) {
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while 2 * root + 1 < end {
+                var child = 2 * root + 1
+                if child + 1 < end && a[child] < a[child + 1] { child += 1 }
+                guard a[root] < a[child] else { return }
+                swapItems(a, root, child)
+                root = child
+            }
+        }
+        var start = count / 2
+        while start > 0 {
+            start -= 1
+            siftDown(start, count)
+        }
+        var end = count
+        while end > 1 {
+            end -= 1
+            swapItems(a, 0, end)
+            siftDown(0, end)
         }
     }
 
