@@ -150,11 +150,11 @@ struct HLLArray: Sendable, Equatable {
     @inline(__always)
     mutating func hipAndKxqUpdate(old: UInt8, new: UInt8) {
         if !outOfOrder { hip += Double(k) / (kxq0 + kxq1) }
-        if old < 32 { kxq0 -= HLLConstants.inversePowersOf2[Int(old)] } else {
-            kxq1 -= HLLConstants.inversePowersOf2[Int(old)]
+        if old < 32 { kxq0 -= HLLConstants.inversePowerOf2(old) } else {
+            kxq1 -= HLLConstants.inversePowerOf2(old)
         }
-        if new < 32 { kxq0 += HLLConstants.inversePowersOf2[Int(new)] } else {
-            kxq1 += HLLConstants.inversePowersOf2[Int(new)]
+        if new < 32 { kxq0 += HLLConstants.inversePowerOf2(new) } else {
+            kxq1 += HLLConstants.inversePowerOf2(new)
         }
     }
 
@@ -255,8 +255,8 @@ struct HLLArray: Sendable, Equatable {
         var q1 = 0.0
         forEachRegister(nonZeroOnly: false) { _, v in
             if v > 0 {
-                if v < 32 { q0 += HLLConstants.inversePowersOf2[Int(v)] - 1 } else {
-                    q1 += HLLConstants.inversePowersOf2[Int(v)] - 1
+                if v < 32 { q0 += HLLConstants.inversePowerOf2(v) - 1 } else {
+                    q1 += HLLConstants.inversePowerOf2(v) - 1
                 }
             }
             if v < newCurMin {

@@ -243,11 +243,18 @@ extension HLLSketch {
         if hll.type == .hll4 {
             // Every exception nibble needs an aux entry, and every aux entry an exception nibble.
             var tokens = 0
-            for slot in 0..<hll.k where hll.stored(slot) == HLLArray.auxToken {
-                tokens += 1
-                guard hll.aux?.value(forSlot: UInt32(slot)) != nil else {
-                    throw reader.error("register \(slot) is an exception without an aux entry", at: start + slot / 2)
+            var orphan = -1
+            hll.bytes.withUnsafeBufferPointer { bytes in
+                for (index, byte) in bytes.enumerated() where byte & 0x0F == 0x0F || byte >> 4 == 0x0F {
+                    for slot in [2 * index, 2 * index + 1]
+                    where (slot & 1 == 0 ? byte & 0x0F : byte >> 4) == HLLArray.auxToken {
+                        tokens += 1
+                        if orphan < 0 && hll.aux?.value(forSlot: UInt32(slot)) == nil { orphan = slot }
+                    }
                 }
+            }
+            if orphan >= 0 {
+                throw reader.error("register \(orphan) is an exception without an aux entry", at: start + orphan / 2)
             }
             guard tokens == (hll.aux?.count ?? 0) else {
                 throw reader.error("\(tokens) exception nibbles but \(hll.aux?.count ?? 0) aux entries", at: 36)
@@ -264,7 +271,7 @@ extension HLLSketch {
                 return
             }
             if v == curMin { atCurMin += 1 }
-            if v < 32 { q0 += HLLConstants.inversePowersOf2[Int(v)] } else { q1 += HLLConstants.inversePowersOf2[Int(v)] }
+            if v < 32 { q0 += HLLConstants.inversePowerOf2(v) } else { q1 += HLLConstants.inversePowerOf2(v) }
         }
         if badSlot >= 0 {
             throw reader.error(

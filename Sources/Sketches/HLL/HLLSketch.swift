@@ -266,8 +266,12 @@ enum HLLConstants {
         return value << 26 | UInt32(truncatingIfNeeded: h1) & keyMask26
     }
 
-    /// 2^−v for v in 0...63, exact.
-    static let inversePowersOf2: [Double] = (0..<64).map { Double(sign: .plus, exponent: -$0, significand: 1) }
+    /// 2^−v for v in 0...63, exact: the double with biased exponent 1023 − v and a zero
+    /// significand (computed, not looked up: a global table costs a lazy-init check per use).
+    @inline(__always)
+    static func inversePowerOf2(_ v: UInt8) -> Double {
+        Double(bitPattern: UInt64(1023 - Int(v)) << 52)
+    }
 
     /// `ceil(log2(n))`-style sizing used when a table's size must be recomputed from a count
     /// (`computeLgArrInts`): the next power of two ≥ count, doubled when over 3/4 full, at least
