@@ -82,9 +82,12 @@ public final class PostgresConnection {
     /// termination error and closes the socket), which libpq turns into a bad status. With
     /// `roundTrip`, also sends an empty query and waits for its answer.
     public func checkHealth(roundTrip: Bool = false) -> Bool {
-        guard PQstatus(handle) == CONNECTION_OK, PQconsumeInput(handle) == 1,
-            PQstatus(handle) == CONNECTION_OK
-        else { return false }
+        // Twice: a server that shut down sent an error message and then closed the socket; the
+        // first read may return just the message, the second then sees the end of the stream.
+        for _ in 0..<2 {
+            guard PQstatus(handle) == CONNECTION_OK, PQconsumeInput(handle) == 1, PQstatus(handle) == CONNECTION_OK
+            else { return false }
+        }
         guard roundTrip else { return true }
         guard let result = PQexec(handle, "") else { return false }
         defer { PQclear(result) }

@@ -13,9 +13,14 @@ final class BlockingWorker: @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
     private var stopping = false
 
+    /// - Parameter name: the thread's name as tools show it (at most 15 bytes on Linux).
     init(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
+        let thread = Thread { [self] in
+            // A name given before start() does not reach the kernel here, and a new thread
+            // inherits its creator's name (often a dispatch queue's): name it from the inside.
+            Thread.current.name = name
+            run()
+        }
         thread.start()
     }
 

@@ -95,16 +95,18 @@ public final class ConnectionPool: Sendable {
     ///   opened; ``StorageError/Code/poolClosed`` after ``close()``; `CancellationError` when
     ///   the task is cancelled while waiting for a connection.
     @discardableResult
-    public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T)
+        async throws -> T
+    {
+        // `body` is escaping because the worker thread may still hold its job for a moment
+        // after resuming the continuation (withoutActuallyEscaping traps on exactly that).
         let slot = try await acquire()
         defer { release(slot) }
-        return try await withoutActuallyEscaping(body) { body in
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                let accepted = slot.worker.submit {
-                    continuation.resume(with: Result { try self.run(body, on: slot) })
-                }
-                if !accepted { continuation.resume(throwing: StorageError(.poolClosed, "the pool is closed")) }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let accepted = slot.worker.submit {
+                continuation.resume(with: Result { try self.run(body, on: slot) })
             }
+            if !accepted { continuation.resume(throwing: StorageError(.poolClosed, "the pool is closed")) }
         }
     }
 
@@ -113,7 +115,7 @@ public final class ConnectionPool: Sendable {
     @discardableResult
     public func withTransaction<T: Sendable>(
         isolation: PostgresConnection.IsolationLevel = .readCommitted,
-        _ body: @Sendable (PostgresConnection) throws -> T
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in try connection.withTransaction(isolation: isolation, body) }
     }
@@ -310,7 +312,7 @@ final class Slot: @unchecked Sendable {
 
     init(id: Int) {
         self.id = id
-        worker = BlockingWorker(name: "driftwatch-pg-\(id)")
+        worker = BlockingWorker(name: "drift-pg-\(id)")
     }
 
     /// Closes the connection on its thread and ends the thread.
