@@ -101,3 +101,10 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// A set that concurrent tasks add to.
+final class Collector<Element: Hashable & Sendable>: Sendable {
+    private let elements = Mutex<Set<Element>>([])
+    func add(_ more: some Sequence<Element>) { elements.withLock { $0.formUnion(more) } }
+    var values: Set<Element> { elements.withLock { $0 } }
+}

@@ -151,8 +151,10 @@ CREATE UNIQUE INDEX tokens_active_name ON tokens (project, name) WHERE revoked_a
 
 -- The partitioned tables that hold one partition per UTC month, and the function that
 -- creates a month's partitions when missing. Partitions are named <parent>_pYYYY_MM;
--- retention relies on the name. Creation is serialised with a transaction-level advisory
--- lock, because two concurrent CREATE TABLE IF NOT EXISTS of the same name can still fail.
+-- retention relies on the name. Concurrent callers are serialised with a transaction-level
+-- advisory lock; a caller that waited may still not see the table another one just created
+-- (taking an advisory lock does not refresh the catalog cache), so "already exists" and the
+-- unique violation two concurrent creations can raise are caught and ignored.
 -- Call it in its own short transaction, never inside one that has written to the parent
 -- (attaching a partition locks the parent).
 CREATE FUNCTION drift_ensure_partitions(at_time timestamptz) RETURNS void
@@ -167,12 +169,14 @@ BEGIN
                                   'metrics_hour', 'metrics_day'] LOOP
         IF to_regclass(parent || suffix) IS NULL THEN
             PERFORM pg_advisory_xact_lock(hashtext('drift_ensure_partitions'));
-            IF to_regclass(parent || suffix) IS NULL THEN
-                EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+            BEGIN
+                EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
                                parent || suffix, parent,
                                to_char(lower_bound, 'YYYY-MM-DD HH24:MI:SS') || '+00',
                                to_char(upper_bound, 'YYYY-MM-DD HH24:MI:SS') || '+00');
-            END IF;
+            EXCEPTION WHEN duplicate_table OR unique_violation THEN
+                NULL;
+            END;
         END IF;
     END LOOP;
 END

@@ -16,9 +16,7 @@ final class BlockingWorker: @unchecked Sendable {
     /// - Parameter name: the thread's name as tools show it (at most 15 bytes on Linux).
     init(name: String) {
         let thread = Thread { [self] in
-            // A name given before start() does not reach the kernel here, and a new thread
-            // inherits its creator's name (often a dispatch queue's): name it from the inside.
-            Thread.current.name = name
+            Self.nameCurrentThread(name)
             run()
         }
         thread.start()
@@ -41,6 +39,23 @@ final class BlockingWorker: @unchecked Sendable {
         stopping = true
         condition.signal()
         condition.unlock()
+    }
+
+    /// Names the calling thread for `top -H`, `ps -L` and debuggers. On Linux a new thread
+    /// inherits its creator's name (often a dispatch queue's); Foundation's `Thread.name`
+    /// reaches the kernel only when the setter wins a race with `start()`, and
+    /// `pthread_setname_np` is not exported to Swift, so the name is written to
+    /// `/proc/thread-self/comm` (proc(5); at most 15 bytes).
+    private static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+            let fd = open("/proc/thread-self/comm", O_WRONLY)
+            guard fd >= 0 else { return }
+            let bytes = Array(name.utf8.prefix(15))
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        #else
+            Thread.current.name = name
+        #endif
     }
 
     private func run() {
