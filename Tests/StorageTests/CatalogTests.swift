@@ -14,7 +14,8 @@ struct CatalogTests {
         let pool = database.pool(maxConnections: 8)
         defer { pool.close() }
         let streams = StreamStore(pool: pool)
-        let key = StreamKey(project: "s", model: "churn", modelVersion: "3", segment: Segment(["tier": "gold", "region": "eu"]))
+        let key = StreamKey(
+            project: "s", model: "churn", modelVersion: "3", segment: Segment(["tier": "gold", "region": "eu"]))
         let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
             // Separate stores: no shared cache, so the database decides.
             for _ in 0..<8 { group.addTask { try await StreamStore(pool: pool).resolve(key) } }
@@ -31,7 +32,8 @@ struct CatalogTests {
         let gold = try await streams.streams(project: "s", model: "churn", segment: key.segment)
         #expect(gold.map(\.id) == Array(ids) && gold.first?.modelVersion == "3")
         let tags = try database.connect().query(
-            "SELECT tags->>'region' FROM streams WHERE id = $1", [.int64(gold[0].id)]).scalar(String.self)
+            "SELECT tags->>'region' FROM streams WHERE id = $1", [.int64(gold[0].id)]
+        ).scalar(String.self)
         #expect(tags == "eu")
     }
 
@@ -44,7 +46,8 @@ struct CatalogTests {
         let training = try await baselines.put(
             project: "b", model: "fraud", name: "training", kind: .profile(reference), isDefault: true)
         #expect(training.kind == .profile(reference) && training.isDefault)
-        try await baselines.put(project: "b", model: "fraud", name: "last-week", kind: .trailing(milliseconds: 7 * TestProfiles.day))
+        try await baselines.put(
+            project: "b", model: "fraud", name: "last-week", kind: .trailing(milliseconds: 7 * TestProfiles.day))
         let q1 = try await baselines.put(
             project: "b", model: "fraud", name: "q1", kind: .range(from: 1_735_689_600_000, to: 1_743_465_600_000),
             segment: Segment(["region": "eu"]), isDefault: true)
@@ -54,7 +57,8 @@ struct CatalogTests {
         #expect(try await baselines.get(project: "b", model: "fraud", name: "training")?.isDefault == false)
         #expect(try await baselines.list(project: "b", model: "fraud").map(\.name) == ["last-week", "q1", "training"])
         // Replacing keeps the id and changes the definition.
-        let replaced = try await baselines.put(project: "b", model: "fraud", name: "last-week", kind: .trailing(milliseconds: TestProfiles.day))
+        let replaced = try await baselines.put(
+            project: "b", model: "fraud", name: "last-week", kind: .trailing(milliseconds: TestProfiles.day))
         #expect(replaced.kind == .trailing(milliseconds: TestProfiles.day))
         #expect(try await baselines.setDefault(project: "b", model: "fraud", name: "last-week"))
         #expect(try await baselines.defaultBaseline(project: "b", model: "fraud")?.id == replaced.id)
@@ -79,9 +83,12 @@ struct CatalogTests {
         var records: [MetricRecord] = []
         for h in 0..<6 {
             for (stream, offset) in [(eu, 0.0), (us, 0.5)] {
-                let window = RollupWindow(streamID: stream, granularity: .hour, windowStart: start + Int64(h) * TestProfiles.hour)
+                let window = RollupWindow(
+                    streamID: stream, granularity: .hour, windowStart: start + Int64(h) * TestProfiles.hour)
                 records.append(
-                    MetricRecord(window: window, column: "amount", metric: "psi", baseline: "training", value: Double(h) + offset,
+                    MetricRecord(
+                        window: window, column: "amount", metric: "psi", baseline: "training",
+                        value: Double(h) + offset,
                         bound: 0.01, pValue: nil))
                 records.append(MetricRecord(window: window, column: "amount", metric: "null_fraction", value: 0))
             }
@@ -89,10 +96,12 @@ struct CatalogTests {
         #expect(try await metrics.upsert(records) == 24)
         // Re-computation after late data replaces values; NaN is a value like any other.
         let window = RollupWindow(streamID: eu, granularity: .hour, windowStart: start + 2 * TestProfiles.hour)
-        #expect(try await metrics.upsert([
-            MetricRecord(window: window, column: "amount", metric: "psi", baseline: "training", value: 42, pValue: 0.5),
-            MetricRecord(window: window, column: "amount", metric: "psi", baseline: "training", value: .nan),
-        ]) == 1)
+        #expect(
+            try await metrics.upsert([
+                MetricRecord(
+                    window: window, column: "amount", metric: "psi", baseline: "training", value: 42, pValue: 0.5),
+                MetricRecord(window: window, column: "amount", metric: "psi", baseline: "training", value: .nan),
+            ]) == 1)
         let series = try await metrics.series(
             project: "m", model: "fraud", column: "amount", metric: "psi", granularity: .hour, from: start,
             to: start + 6 * TestProfiles.hour, segment: Segment(["region": "eu"]), baseline: "training")
@@ -101,14 +110,17 @@ struct CatalogTests {
         #expect(series[2].value.isNaN && series[2].bound == nil && series[2].pValue == nil)
         #expect(series[3].value == 3 && series[3].bound == 0.01 && series[3].segment == "region=eu")
         let both = try await metrics.series(
-            project: "m", model: "fraud", column: "amount", metric: "psi", granularity: .hour, from: start + TestProfiles.hour,
+            project: "m", model: "fraud", column: "amount", metric: "psi", granularity: .hour,
+            from: start + TestProfiles.hour,
             to: start + 2 * TestProfiles.hour)
         #expect(both.map(\.value) == [1, 1.5])
         let ofWindow = try await metrics.metrics(of: window)
         #expect(ofWindow.map(\.metric) == ["null_fraction", "psi"])
-        #expect(try await metrics.series(
-            project: "m", model: "fraud", column: "amount", metric: "psi", granularity: .day, from: start, to: start + TestProfiles.day
-        ).isEmpty)
+        #expect(
+            try await metrics.series(
+                project: "m", model: "fraud", column: "amount", metric: "psi", granularity: .day, from: start,
+                to: start + TestProfiles.day
+            ).isEmpty)
     }
 
     @Test func tokensAreFoundByHashUntilRevoked() async throws {
@@ -139,6 +151,7 @@ struct CatalogTests {
             try await tokens.create(project: "t", name: "x", scopes: [.read], hash: [1, 2, 3])
         }
         #expect(tooShort?.code == .misuse)
-        #expect(TokenStore.constantTimeEqual([1, 2, 3], [1, 2, 3]) && !TokenStore.constantTimeEqual([1, 2, 3], [1, 2]))
+        #expect(
+            TokenStore.constantTimeEqual([1, 2, 3], [1, 2, 3]) && !TokenStore.constantTimeEqual([1, 2, 3], [1, 2]))
     }
 }

@@ -29,9 +29,12 @@ struct ConnectionTests {
 
     @Test func textAndNumbersRoundTripExactly() throws {
         let connection = try database.connect()
-        let strings = ["", "ascii", "naïve café", "日本語のテキスト", "emoji 🧪🚀 and ZWJ 👩‍💻", "tab\tnewline\nquote'\"\\"]
+        let strings = [
+            "", "ascii", "naïve café", "日本語のテキスト", "emoji 🧪🚀 and ZWJ 👩‍💻", "tab\tnewline\nquote'\"\\",
+        ]
         for s in strings {
-            let row = try connection.query("SELECT $1::text, char_length($1::text), octet_length($1::text)", [.text(s)])[0]
+            let row = try connection.query(
+                "SELECT $1::text, char_length($1::text), octet_length($1::text)", [.text(s)])[0]
             #expect(try row.decode(String.self, at: 0) == s)
             #expect(try row.decode(Int.self, at: 1) == s.unicodeScalars.count)
             #expect(try row.decode(Int.self, at: 2) == s.utf8.count)
@@ -44,8 +47,10 @@ struct ConnectionTests {
         }
         let int32 = try connection.query("SELECT $1::int4, $2::int4", [.int32(.min), .int32(.max)])[0]
         #expect(try int32.decode(Int32.self, at: 0) == .min && int32.decode(Int32.self, at: 1) == .max)
-        let doubles: [Double] = [0, -0.0, 1.5, -2.25e-300, .leastNonzeroMagnitude, .greatestFiniteMagnitude, .pi,
-            .infinity, -.infinity]
+        let doubles: [Double] = [
+            0, -0.0, 1.5, -2.25e-300, .leastNonzeroMagnitude, .greatestFiniteMagnitude, .pi,
+            .infinity, -.infinity,
+        ]
         for v in doubles {
             for format in [PostgresFormat.binary, .text] {
                 let got = try connection.query("SELECT $1::float8", [.double(v)], format: format).scalar(Double.self)
@@ -53,7 +58,8 @@ struct ConnectionTests {
             }
         }
         for format in [PostgresFormat.binary, .text] {
-            #expect(try connection.query("SELECT $1::float8", [.double(.nan)], format: format).scalar(Double.self).isNaN)
+            #expect(
+                try connection.query("SELECT $1::float8", [.double(.nan)], format: format).scalar(Double.self).isNaN)
         }
         let bools = try connection.query("SELECT $1::bool, $2::bool", [.bool(true), .bool(false)])[0]
         #expect(try bools.decode(Bool.self, at: 0) == true && bools.decode(Bool.self, at: 1) == false)
@@ -85,8 +91,10 @@ struct ConnectionTests {
         // Before 1970, at the epoch, PostgreSQL's own epoch, and far ahead; with milliseconds.
         for ms: Int64 in [-86_400_000 * 365 * 30 - 1, 0, 946_684_800_000, 1_764_000_123_456, 253_402_300_799_999] {
             let t = try connection.query(
-                "SELECT $1::timestamptz, to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
-                [.timestamp(milliseconds: ms)])[0]
+                """
+                SELECT $1::timestamptz,
+                       to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                """, [.timestamp(milliseconds: ms)])[0]
             #expect(try t.decode(PostgresTimestamp.self, at: 0).milliseconds == ms)
             #expect(try t.decode(String.self, at: 1) == RFC3339.format(milliseconds: ms))
             let text = try connection.query("SELECT $1::timestamptz", [.timestamp(milliseconds: ms)], format: .text)
@@ -105,7 +113,9 @@ struct ConnectionTests {
         let connection = try database.connect()
         try connection.execute("CREATE TEMP TABLE uniq (k text CONSTRAINT uniq_k UNIQUE)")
         try connection.execute("INSERT INTO uniq VALUES ($1)", ["a"])
-        let duplicate = #expect(throws: StorageError.self) { try connection.execute("INSERT INTO uniq VALUES ($1)", ["a"]) }
+        let duplicate = #expect(throws: StorageError.self) {
+            try connection.execute("INSERT INTO uniq VALUES ($1)", ["a"])
+        }
         #expect(duplicate?.sqlState == "23505" && duplicate?.isUniqueViolation == true)
         #expect(duplicate?.code == .server && duplicate?.constraint == "uniq_k")
         #expect(duplicate?.detail?.contains("(k)=(a)") == true)
@@ -149,7 +159,8 @@ struct ConnectionTests {
             }
             try c.withTransaction { c in try c.execute("INSERT INTO t VALUES (4)") }
         }
-        #expect(try connection.query("SELECT array_agg(v ORDER BY v) FROM t")[0].decodeArray(Int64.self, at: 0) == [2, 4])
+        #expect(
+            try connection.query("SELECT array_agg(v ORDER BY v) FROM t")[0].decodeArray(Int64.self, at: 0) == [2, 4])
         // A body that swallows a server error cannot commit the aborted transaction.
         let refused = #expect(throws: StorageError.self) {
             try connection.withTransaction { c in
@@ -215,13 +226,17 @@ struct ConnectionTests {
         let connection = try database.connect()
         try connection.execute("CREATE TEMP TABLE p (k int8 PRIMARY KEY, v text)")
         let sets: [[PostgresValue]] = (0..<1000).map { [.int64(Int64($0)), .text("v\($0)")] }
-        let counts = try connection.withTransaction { try $0.executeBatch("INSERT INTO p VALUES ($1, $2)", sets, chunk: 64) }
+        let counts = try connection.withTransaction {
+            try $0.executeBatch("INSERT INTO p VALUES ($1, $2)", sets, chunk: 64)
+        }
         #expect(counts == [Int](repeating: 1, count: 1000))
         let returned = try connection.queryBatch("SELECT v FROM p WHERE k = $1", [[.int64(5)], [.int64(999)]])
         #expect(try returned.map { try $0.scalar(String.self) } == ["v5", "v999"])
         let error = #expect(throws: StorageError.self) {
             try connection.withTransaction { c in
-                try c.executeBatch("INSERT INTO p VALUES ($1, $2)", [[.int64(2000), "new"], [.int64(5), "dup"], [.int64(2001), "x"]])
+                try c.executeBatch(
+                    "INSERT INTO p VALUES ($1, $2)",
+                    [[.int64(2000), "new"], [.int64(5), "dup"], [.int64(2001), "x"]])
             }
         }
         #expect(error?.isUniqueViolation == true)
@@ -235,9 +250,10 @@ struct ConnectionTests {
         #expect(RFC3339.parse("2024-02-29T12:34:56.789Z") == 1_709_210_096_789)
         #expect(RFC3339.parse("2024-02-29 13:34:56.789+01") == 1_709_210_096_789)
         #expect(RFC3339.parse("2024-02-29T07:04:56.789-05:30") == 1_709_210_096_789)
-        for bad in ["", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01T24:00:00Z",
-            "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zjunk"]
-        {
+        for bad in [
+            "", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01T24:00:00Z",
+            "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zjunk",
+        ] {
             #expect(RFC3339.parse(bad) == nil, "\(bad)")
         }
         var random = SeededRandom(seed: 3)

@@ -63,7 +63,9 @@ struct IngestAndRollupTests {
         let b = TestProfiles.latency(windowStart: Self.base + 40 * TestProfiles.day, requests: 3, random: &rng)
         let earlier = try await store.ingest(project: "batch", bytes: TestProfiles.bytes(stored), profile: stored)
         let results = try await store.ingest(
-            [a, b, a, stored].map { ProfileStore.IngestRequest(project: "batch", bytes: TestProfiles.bytes($0), profile: $0) })
+            [a, b, a, stored].map {
+                ProfileStore.IngestRequest(project: "batch", bytes: TestProfiles.bytes($0), profile: $0)
+            })
         #expect(results.map(\.duplicate) == [false, false, true, true])
         #expect(results[2].id == results[0].id && results[3].id == earlier.id)
         #expect(results[1].uploadID == b.uploadID)
@@ -99,7 +101,9 @@ struct IngestAndRollupTests {
         let store = ProfileStore(pool: pool)
         let rollups = RollupStore(pool: pool)
         var rng = SeededRandom(seed: 31)
-        let segments = [Segment(["region": "eu"]), Segment(["region": "us"]), Segment(["region": "ap", "tier": "gold"])]
+        let segments = [
+            Segment(["region": "eu"]), Segment(["region": "us"]), Segment(["region": "ap", "tier": "gold"]),
+        ]
         var profiles: [DatasetProfile] = []
         for segment in segments {
             for upload in 0..<80 {
@@ -170,10 +174,13 @@ struct IngestAndRollupTests {
         #expect(touched.values.count == 18)
         let connection = try database.connect()
         #expect(try connection.query("SELECT count(*) FROM rollup_ledger").scalar(Int.self) == 480)
-        #expect(try connection.query("SELECT count(DISTINCT (raw_id, granularity)) FROM rollup_ledger").scalar(Int.self) == 480)
+        #expect(
+            try connection.query("SELECT count(DISTINCT (raw_id, granularity)) FROM rollup_ledger").scalar(Int.self)
+                == 480)
 
         // Late data: a profile for the first hour arrives after everything was rolled up.
-        let late = TestProfiles.latency(segment: segments[0], windowStart: Self.base + 5 * TestProfiles.minute, requests: 1000, random: &rng)
+        let late = TestProfiles.latency(
+            segment: segments[0], windowStart: Self.base + 5 * TestProfiles.minute, requests: 1000, random: &rng)
         _ = try await store.ingest(project: "p", bytes: TestProfiles.bytes(late), profile: late)
         let pass = try await rollups.rollUpPending()
         #expect(pass.rawProfiles == 1 && pass.windows.count == 2)
@@ -182,14 +189,17 @@ struct IngestAndRollupTests {
             project: "p", model: "fraud", granularity: .hour, from: Self.base, to: Self.base + 1, segment: segments[0])
         let before = profiles.filter { $0.segment == segments[0] && $0.windowStart < Self.base + TestProfiles.hour }
         #expect(hour.first?.rawCount == before.count + 1)
-        #expect(try hour.first?.profile().latency?.requestCount == before.reduce(1000) { $0 + ($1.latency?.requestCount ?? 0) })
+        #expect(
+            try hour.first?.profile().latency?.requestCount
+                == before.reduce(1000) { $0 + ($1.latency?.requestCount ?? 0) })
         // Re-sending an upload that is already rolled up changes nothing.
         #expect(try await store.ingest(project: "p", bytes: TestProfiles.bytes(late), profile: late).duplicate)
         #expect(try await rollups.rollUpPending().rawProfiles == 0)
 
         // The merged view over every segment and both days.
         let all = try await rollups.mergedProfile(
-            project: "p", model: "fraud", granularity: .day, from: Self.base - TestProfiles.day, to: Self.base + TestProfiles.day)
+            project: "p", model: "fraud", granularity: .day, from: Self.base - TestProfiles.day,
+            to: Self.base + TestProfiles.day)
         #expect(all?.latency?.requestCount == profiles.reduce(1000) { $0 + ($1.latency?.requestCount ?? 0) })
         #expect(all?.segment == .all)
         let updated = try await rollups.windowsUpdated(after: PostgresTimestamp(microsecondsSinceEpoch: 0))
@@ -238,7 +248,8 @@ struct IngestAndRollupTests {
         #expect(pass.setAside.first?.reason.contains("cannot merge") == true)
         #expect(try await store.pendingCount() == 0)
         let reason = try database.connect().query(
-            "SELECT rollup_error FROM raw_profiles WHERE rollup_error IS NOT NULL").scalar(String.self)
+            "SELECT rollup_error FROM raw_profiles WHERE rollup_error IS NOT NULL"
+        ).scalar(String.self)
         #expect(reason.contains("cannot merge"))
     }
 }

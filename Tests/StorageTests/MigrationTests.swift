@@ -19,8 +19,10 @@ struct MigrationTests {
             WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace AND NOT relispartition
             """)[0].decodeArray(String.self, at: 0)
         #expect(
-            tables == ["baselines", "metrics", "raw_profiles", "rollup_ledger", "rollups", "schema_migrations", "streams",
-                "tokens"])
+            tables == [
+                "baselines", "metrics", "raw_profiles", "rollup_ledger", "rollups", "schema_migrations", "streams",
+                "tokens",
+            ])
     }
 
     @Test func concurrentStartersApplyEachMigrationOnce() async throws {

@@ -62,7 +62,10 @@ struct PoolTests {
             try connection.execute("INSERT INTO leftover VALUES (1)")
         }
         let state = try await pool.withConnection { connection in
-            (connection.transactionState == .idle, try connection.query("SELECT count(*) FROM leftover").scalar(Int.self))
+            (
+                connection.transactionState == .idle,
+                try connection.query("SELECT count(*) FROM leftover").scalar(Int.self)
+            )
         }
         #expect(state.0 && state.1 == 0)
     }
@@ -103,7 +106,9 @@ struct PoolTests {
         #expect(pool.metrics.open == 3)
 
         try server.stop()
-        let down = await #expect(throws: StorageError.self) { try await pool.withConnection { try $0.execute("SELECT 1") } }
+        let down = await #expect(throws: StorageError.self) {
+            try await pool.withConnection { try $0.execute("SELECT 1") }
+        }
         #expect(down?.isConnectionFailure == true)
         try server.start()
 

@@ -15,7 +15,9 @@ enum TestProfiles {
         requests: Int, random: inout SeededRandom
     ) -> DatasetProfile {
         var latency = LatencyProfile()
-        for _ in 0..<requests { latency.update(milliseconds: Double(random.next() % 200), failed: random.next() % 10 == 0) }
+        for _ in 0..<requests {
+            latency.update(milliseconds: Double(random.next() % 200), failed: random.next() % 10 == 0)
+        }
         return DatasetProfile(
             model: model, segment: segment, windowStart: windowStart, windowLength: windowLength,
             uploadID: UploadID.random(using: &random), createdAt: windowStart + windowLength, latency: latency)
@@ -27,7 +29,8 @@ enum TestProfiles {
         random: inout SeededRandom
     ) -> DatasetProfile {
         var profile = DatasetProfile(
-            model: model, windowStart: windowStart, windowLength: windowLength, uploadID: UploadID.random(using: &random))
+            model: model, windowStart: windowStart, windowLength: windowLength,
+            uploadID: UploadID.random(using: &random))
         for c in 0..<columns {
             var column = ColumnProfile()
             for _ in 0..<rows { column.update(double: Double(random.next() % 10_000) / 7) }

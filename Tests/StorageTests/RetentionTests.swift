@@ -42,7 +42,9 @@ struct RetentionTests {
         _ = try await store.ingest(project: "r", bytes: TestProfiles.bytes(pending), profile: pending)
         let stream = try await store.streams.resolve(StreamKey(project: "r", model: "fraud"))
         try await metrics.upsert([
-            MetricRecord(window: RollupWindow(streamID: stream, granularity: .hour, windowStart: Self.january), metric: "count", value: 11)
+            MetricRecord(
+                window: RollupWindow(streamID: stream, granularity: .hour, windowStart: Self.january), metric: "count",
+                value: 11)
         ])
 
         let dropped = try await store.partitions.applyRetention(
@@ -54,30 +56,40 @@ struct RetentionTests {
                 "raw_profiles_p2025_01", "rollup_ledger_p2025_01", "rollups_hour_p2025_01", "rollups_hour_p2025_02",
                 "metrics_hour_p2025_01", "metrics_hour_p2025_02",
             ])
-        #expect(try await store.partitions.partitions(of: "raw_profiles").map(\.name) == ["raw_profiles_p2025_02", "raw_profiles_p2025_06"])
+        #expect(
+            try await store.partitions.partitions(of: "raw_profiles").map(\.name) == [
+                "raw_profiles_p2025_02", "raw_profiles_p2025_06",
+            ])
         #expect(try await store.pendingCount() == 1)
         let january = try await rollups.rollups(
-            project: "r", model: "fraud", granularity: .day, from: Self.january - TestProfiles.day, to: Self.june + TestProfiles.day)
+            project: "r", model: "fraud", granularity: .day, from: Self.january - TestProfiles.day,
+            to: Self.june + TestProfiles.day)
         #expect(january.map(\.rawCount) == [2, 1])
         let hourly = try await rollups.rollups(
-            project: "r", model: "fraud", granularity: .hour, from: Self.january - TestProfiles.day, to: Self.june + TestProfiles.day)
+            project: "r", model: "fraud", granularity: .hour, from: Self.january - TestProfiles.day,
+            to: Self.june + TestProfiles.day)
         #expect(hourly.map(\.window.windowStart) == [Self.june])
         #expect(try await retentionIsIdempotent(store))
 
         // Late data for January, through a store that ensured January before the drop: the
         // insert finds no partition, the store recreates it and retries. Rolling up the
         // February profile recreates February's dropped hourly partition the same way.
-        let straggler = TestProfiles.latency(windowStart: Self.january + 2 * TestProfiles.minute, requests: 1, random: &rng)
-        let result = try await otherProcess.ingest(project: "r", bytes: TestProfiles.bytes(straggler), profile: straggler)
+        let straggler = TestProfiles.latency(
+            windowStart: Self.january + 2 * TestProfiles.minute, requests: 1, random: &rng)
+        let result = try await otherProcess.ingest(
+            project: "r", bytes: TestProfiles.bytes(straggler), profile: straggler)
         #expect(!result.duplicate)
         #expect(try await rollups.rollUpPending().rawProfiles == 2)
         let day = try await rollups.rollups(
-            project: "r", model: "fraud", granularity: .day, from: Self.january - TestProfiles.day, to: Self.january + TestProfiles.day)
+            project: "r", model: "fraud", granularity: .day, from: Self.january - TestProfiles.day,
+            to: Self.january + TestProfiles.day)
         #expect(day.first?.rawCount == 3)
     }
 
     private func retentionIsIdempotent(_ store: ProfileStore) async throws -> Bool {
-        try await store.partitions.applyRetention(RetentionPolicy(rawDays: 30, hourDays: 60, dayDays: 365), now: Self.june).isEmpty
+        try await store.partitions.applyRetention(
+            RetentionPolicy(rawDays: 30, hourDays: 60, dayDays: 365), now: Self.june
+        ).isEmpty
     }
 
     @Test func foreverKeepsEverything() async throws {
@@ -86,7 +98,10 @@ struct RetentionTests {
         defer { pool.close() }
         let partitions = PartitionManager(pool: pool)
         try await partitions.ensureAhead(now: Self.january)
-        #expect(try await partitions.partitions(of: "metrics_day").map(\.name) == ["metrics_day_p2025_01", "metrics_day_p2025_02"])
+        #expect(
+            try await partitions.partitions(of: "metrics_day").map(\.name) == [
+                "metrics_day_p2025_01", "metrics_day_p2025_02",
+            ])
         #expect(try await partitions.applyRetention(.forever, now: Self.june + 3650 * TestProfiles.day).isEmpty)
     }
 }

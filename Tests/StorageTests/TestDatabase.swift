@@ -30,7 +30,8 @@ struct TestDatabase: Sendable {
     static func create(_ label: String, migrated: Bool = true) throws -> TestDatabase {
         let server = try Server.shared.get()
         var random = SystemRandomNumberGenerator()
-        let name = "drift_test_\(label.lowercased().filter { $0.isLetter || $0.isNumber })_"
+        let name =
+            "drift_test_\(label.lowercased().filter { $0.isLetter || $0.isNumber })_"
             + String(random.next() & 0xFFFF_FFFF, radix: 16)
         let admin = try PostgresConnection(server.conninfo)
         try admin.execute("CREATE DATABASE \"\(name)\"")

@@ -35,7 +35,9 @@ struct ThroughputTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in 0..<16 {
                     group.addTask {
-                        for (profile, bytes) in single[client...].enumerated().filter({ $0.offset % 16 == 0 }).map(\.element) {
+                        for (profile, bytes) in single[client...].enumerated().filter({ $0.offset % 16 == 0 }).map(
+                            \.element)
+                        {
                             _ = try await store.ingest(project: "bench", bytes: bytes, profile: profile)
                         }
                     }
@@ -77,7 +79,9 @@ struct ThroughputTests {
                         WHERE attrelid = 'raw_profiles'::regclass AND attname = 'bytes'
                         """
                     ).scalar(String.self)
-                    if method == "l" { try connection.execute("ALTER TABLE copy_anchor ALTER bytes SET COMPRESSION lz4") }
+                    if method == "l" {
+                        try connection.execute("ALTER TABLE copy_anchor ALTER bytes SET COMPRESSION lz4")
+                    }
                 }
                 _ = try connection.withTransaction {
                     try $0.copyIn("COPY copy_anchor (upload_id, bytes) FROM STDIN (FORMAT binary)", binaryRows: rows)

@@ -156,7 +156,9 @@ extension PostgresConnection {
     }
 
     /// ``executeBatch(_:_:chunk:)`` returning each execution's rows (e.g. of `RETURNING`).
-    public func queryBatch(_ sql: String, _ parameterSets: [[PostgresValue]], chunk: Int = 256) throws
+    public func queryBatch(
+        _ sql: String, _ parameterSets: [[PostgresValue]], chunk: Int = 256
+    ) throws
         -> [PostgresResult]
     {
         precondition(chunk > 0, "chunk must be positive")
@@ -204,7 +206,8 @@ extension PostgresConnection {
         }
         if let failure { throw failure }
         guard results.count == parameterSets.count else {
-            throw StorageError(.connection, "pipeline returned \(results.count) answers for \(parameterSets.count) statements")
+            throw StorageError(
+                .connection, "pipeline returned \(results.count) answers for \(parameterSets.count) statements")
         }
         return results
     }

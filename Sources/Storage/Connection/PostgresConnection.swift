@@ -27,7 +27,9 @@ public final class PostgresConnection {
     ///   - overrides: keywords that replace what `conninfo` says (e.g. `["dbname": "other"]`).
     ///   - applicationName: shown in `pg_stat_activity` unless `conninfo` names one.
     /// - Throws: ``StorageError/Code/connection`` with libpq's message.
-    public init(_ conninfo: String = "", overrides: [String: String] = [:], applicationName: String = "driftwatch")
+    public init(
+        _ conninfo: String = "", overrides: [String: String] = [:], applicationName: String = "driftwatch"
+    )
         throws
     {
         // With expand_dbname, the first `dbname` may be a whole connection string; keywords
@@ -114,7 +116,9 @@ public final class PostgresConnection {
     /// - Throws: ``StorageError`` with the server's SQLSTATE, or ``StorageError/Code/connection``
     ///   when the connection broke.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [PostgresValue] = [], format: PostgresFormat = .binary) throws
+    public func query(
+        _ sql: String, _ parameters: [PostgresValue] = [], format: PostgresFormat = .binary
+    ) throws
         -> PostgresResult
     {
         let result = try Self.withParameters(parameters) { count, types, values, lengths, formats in
@@ -225,7 +229,8 @@ public final class PostgresConnection {
 
     func connectionError() -> StorageError {
         let message = Self.trimmed(PQerrorMessage(handle))
-        return StorageError(PQstatus(handle) == CONNECTION_OK ? .server : .connection,
+        return StorageError(
+            PQstatus(handle) == CONNECTION_OK ? .server : .connection,
             message.isEmpty ? "no result from the server" : message)
     }
 
@@ -257,7 +262,8 @@ public final class PostgresConnection {
             let start = buffer.count
             try parameter.writeBinary(into: &buffer)
             guard buffer.count - start <= Int(Int32.max) else {
-                throw StorageError(.misuse, "a parameter of \(buffer.count - start) bytes exceeds PostgreSQL's 1 GB limit")
+                throw StorageError(
+                    .misuse, "a parameter of \(buffer.count - start) bytes exceeds PostgreSQL's 1 GB limit")
             }
             if case .null = parameter { offsets.append(-1) } else { offsets.append(start) }
             lengths.append(Int32(buffer.count - start))

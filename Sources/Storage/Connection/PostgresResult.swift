@@ -102,7 +102,8 @@ public struct PostgresRow {
     /// The value of the column named `name` as `T`.
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ name: String) throws -> T {
         guard let column = result.columnIndex(name) else {
-            throw StorageError(.decoding, "no column '\(name)' in the result (\(result.columns.joined(separator: ", ")))")
+            throw StorageError(
+                .decoding, "no column '\(name)' in the result (\(result.columns.joined(separator: ", ")))")
         }
         return try decode(T.self, at: column)
     }
@@ -139,7 +140,9 @@ public struct PostgresCell {
 
     func bigEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int = 0) -> T {
         var value: T = 0
-        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + MemoryLayout<T>.size])) }
+        withUnsafeMutableBytes(of: &value) {
+            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + MemoryLayout<T>.size]))
+        }
         return T(bigEndian: value)
     }
 

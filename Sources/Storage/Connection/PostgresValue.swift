@@ -140,7 +140,9 @@ public enum PostgresValue: Sendable {
     public static func double(_ value: Double?) -> PostgresValue { value.map { .double($0) } ?? .null }
 
     /// `text[]`.
-    public static func textArray(_ values: [String]) -> PostgresValue { .array(element: .text, values.map { .text($0) }) }
+    public static func textArray(_ values: [String]) -> PostgresValue {
+        .array(element: .text, values.map { .text($0) })
+    }
     /// `int8[]`.
     public static func int64Array(_ values: [Int64]) -> PostgresValue {
         .array(element: .int8, values.map { .int64($0) })

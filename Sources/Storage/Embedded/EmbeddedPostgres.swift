@@ -96,7 +96,10 @@ public final class EmbeddedPostgres: Sendable {
                 bin + "/initdb",
                 ["-D", dataDirectory, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8", "--no-locale"],
                 asRoot: asRoot,
-                hint: asRoot ? "as root the cluster runs as the postgres user, who must be able to enter \(configuration.directory)" : nil)
+                hint: asRoot
+                    ? "as root the cluster runs as the postgres user, who must be able to enter "
+                        + configuration.directory
+                    : nil)
         }
         if let (port, socket) = runningServer() {
             state.withLock { s in
@@ -115,8 +118,10 @@ public final class EmbeddedPostgres: Sendable {
         }
         try run(
             bin + "/pg_ctl",
-            ["-D", dataDirectory, "-l", logPath, "-w", "-t", "\(configuration.timeoutSeconds)",
-             "-o", options.joined(separator: " "), "start"],
+            [
+                "-D", dataDirectory, "-l", logPath, "-w", "-t", "\(configuration.timeoutSeconds)",
+                "-o", options.joined(separator: " "), "start",
+            ],
             asRoot: asRoot, hint: "see \(logPath)")
         state.withLock { s in
             s.port = port
@@ -135,7 +140,8 @@ public final class EmbeddedPostgres: Sendable {
             return
         }
         try run(
-            bin + "/pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "-t", "\(configuration.timeoutSeconds)", "stop"],
+            bin + "/pg_ctl",
+            ["-D", dataDirectory, "-m", "fast", "-w", "-t", "\(configuration.timeoutSeconds)", "stop"],
             asRoot: getuid() == 0, hint: "see \(logPath)")
         state.withLock { $0.running = false }
     }

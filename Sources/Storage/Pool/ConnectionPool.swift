@@ -95,7 +95,9 @@ public final class ConnectionPool: Sendable {
     ///   opened; ``StorageError/Code/poolClosed`` after ``close()``; `CancellationError` when
     ///   the task is cancelled while waiting for a connection.
     @discardableResult
-    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T)
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    )
         async throws -> T
     {
         // `body` is escaping because the worker thread may still hold its job for a moment

@@ -73,8 +73,10 @@ public final class BaselineStore: Sendable {
         return try await pool.withTransaction { connection in
             if isDefault {
                 try connection.execute(
-                    "UPDATE baselines SET is_default = false WHERE project = $1 AND model = $2 AND is_default AND name <> $3",
-                    [.text(project), .text(model), .text(name)])
+                    """
+                    UPDATE baselines SET is_default = false
+                    WHERE project = $1 AND model = $2 AND is_default AND name <> $3
+                    """, [.text(project), .text(model), .text(name)])
             }
             let row = try connection.query(
                 """
@@ -132,8 +134,10 @@ public final class BaselineStore: Sendable {
                 "UPDATE baselines SET is_default = false WHERE project = $1 AND model = $2 AND is_default",
                 [.text(project), .text(model)])
             return try connection.execute(
-                "UPDATE baselines SET is_default = true, updated_at = now() WHERE project = $1 AND model = $2 AND name = $3",
-                [.text(project), .text(model), .text(name)]) == 1
+                """
+                UPDATE baselines SET is_default = true, updated_at = now()
+                WHERE project = $1 AND model = $2 AND name = $3
+                """, [.text(project), .text(model), .text(name)]) == 1
         }
     }
 

@@ -136,10 +136,14 @@ public final class MetricStore: Sendable {
                 WHERE stream_id = $1 AND granularity = $2 AND window_start = $3
                 ORDER BY column_name, metric, baseline
                 """,
-                [.int64(window.streamID), .text(window.granularity.rawValue), .timestamp(milliseconds: window.windowStart)]
+                [
+                    .int64(window.streamID), .text(window.granularity.rawValue),
+                    .timestamp(milliseconds: window.windowStart),
+                ]
             ).map { row in
                 MetricRecord(
-                    window: window, column: try row.decode(String.self, at: 0), metric: try row.decode(String.self, at: 1),
+                    window: window, column: try row.decode(String.self, at: 0),
+                    metric: try row.decode(String.self, at: 1),
                     baseline: try row.decode(String.self, at: 2), value: try row.decode(Double.self, at: 3),
                     bound: try row.decode(Double?.self, at: 4), pValue: try row.decode(Double?.self, at: 5))
             }

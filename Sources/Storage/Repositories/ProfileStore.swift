@@ -45,10 +45,14 @@ public final class ProfileStore: Sendable {
     ///
     /// - Throws: ``StorageError/Code/misuse`` for a profile without a time window or bytes in
     ///   no known format; server and connection errors otherwise.
-    public func ingest(project: String, bytes: [UInt8], profile: DatasetProfile, idempotencyKey: String? = nil)
+    public func ingest(
+        project: String, bytes: [UInt8], profile: DatasetProfile, idempotencyKey: String? = nil
+    )
         async throws -> IngestResult
     {
-        try await ingest([IngestRequest(project: project, bytes: bytes, profile: profile, idempotencyKey: idempotencyKey)])[0]
+        try await ingest([
+            IngestRequest(project: project, bytes: bytes, profile: profile, idempotencyKey: idempotencyKey)
+        ])[0]
     }
 
     /// One upload for ``ingest(_:)``.

@@ -16,7 +16,9 @@ public struct RollupWindow: Hashable, Sendable, Comparable, CustomStringConverti
     /// Lock order: every worker locks rollup rows in this order, so two workers merging into
     /// overlapping windows wait for each other instead of deadlocking.
     public static func < (a: RollupWindow, b: RollupWindow) -> Bool {
-        (a.streamID, a.granularity.milliseconds, a.windowStart) < (b.streamID, b.granularity.milliseconds, b.windowStart)
+        (a.streamID, a.granularity.milliseconds, a.windowStart) < (
+            b.streamID, b.granularity.milliseconds, b.windowStart
+        )
     }
 
     public var description: String {
@@ -168,7 +170,9 @@ public final class RollupStore: Sendable {
     /// transaction).
     ///
     /// - Precondition: `connection` is inside a transaction; all profiles are of one model.
-    public static func merge(_ profiles: [DatasetProfile], into window: RollupWindow, _ connection: PostgresConnection)
+    public static func merge(
+        _ profiles: [DatasetProfile], into window: RollupWindow, _ connection: PostgresConnection
+    )
         throws -> [ProfileError?]
     {
         precondition(connection.transactionState == .inTransaction, "merge needs a transaction")
@@ -259,7 +263,8 @@ public final class RollupStore: Sendable {
                         streamID: try row.decode(Int64.self, at: 0), granularity: granularity,
                         windowStart: try row.decode(PostgresTimestamp.self, at: 1).milliseconds),
                     rawCount: try row.decode(Int.self, at: 2), rowCount: try row.decode(Int64.self, at: 3),
-                    updatedAt: try row.decode(PostgresTimestamp.self, at: 4), bytes: try row.decode([UInt8].self, at: 5))
+                    updatedAt: try row.decode(PostgresTimestamp.self, at: 4), bytes: try row.decode([UInt8].self, at: 5)
+                )
             }
         }
     }
@@ -284,7 +289,9 @@ public final class RollupStore: Sendable {
 
     /// Rollup windows updated after `since` (exclusive), oldest update first: the evaluator's
     /// work list, including windows that late data changed.
-    public func windowsUpdated(after since: PostgresTimestamp, limit: Int = 1000) async throws
+    public func windowsUpdated(
+        after since: PostgresTimestamp, limit: Int = 1000
+    ) async throws
         -> [(window: RollupWindow, updatedAt: PostgresTimestamp)]
     {
         try await pool.withConnection { connection in

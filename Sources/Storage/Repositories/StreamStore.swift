@@ -101,7 +101,9 @@ public final class StreamStore: Sendable {
     }
 
     /// The streams of a model, optionally of one segment and one version.
-    public func streams(project: String, model: String, segment: Segment? = nil, modelVersion: String? = nil)
+    public func streams(
+        project: String, model: String, segment: Segment? = nil, modelVersion: String? = nil
+    )
         async throws -> [StreamRecord]
     {
         try await pool.withConnection { connection in

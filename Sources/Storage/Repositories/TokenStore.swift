@@ -38,7 +38,9 @@ public final class TokenStore: Sendable {
     ///   than 16 bytes; a unique violation (``StorageError/isUniqueViolation``) when the
     ///   project already has an active token of that name or the hash exists.
     @discardableResult
-    public func create(project: String, name: String, scopes: Set<TokenScope>, hash: [UInt8]) async throws
+    public func create(
+        project: String, name: String, scopes: Set<TokenScope>, hash: [UInt8]
+    ) async throws
         -> TokenRecord
     {
         guard !scopes.isEmpty else { throw StorageError(.misuse, "token '\(name)' needs at least one scope") }
@@ -91,9 +93,10 @@ public final class TokenStore: Sendable {
     /// The active token whose hash is `hash`, or nil (unknown or revoked).
     public func lookup(hash: [UInt8]) async throws -> TokenRecord? {
         try await pool.withConnection { connection in
-            guard let row = try connection.query(
-                "SELECT \(Self.columns), hash FROM tokens WHERE hash = $1 AND revoked_at IS NULL", [.bytea(hash)]
-            ).first
+            guard
+                let row = try connection.query(
+                    "SELECT \(Self.columns), hash FROM tokens WHERE hash = $1 AND revoked_at IS NULL", [.bytea(hash)]
+                ).first
             else { return nil }
             guard Self.constantTimeEqual(try row.decode([UInt8].self, at: 6), hash) else { return nil }
             return try Self.record(row)

@@ -55,20 +55,22 @@ public struct Migrator: Sendable {
         } catch {
             throw StorageError(.migration, "cannot list \(directory.path): \(error)")
         }
-        return Migrator(migrations: try files.map { file in
-            let base = file.deletingPathExtension().lastPathComponent
-            let digits = base.prefix { $0.isASCII && $0.isNumber }
-            guard let version = Int(digits), base.dropFirst(digits.count).first == "_" else {
-                throw StorageError(.migration, "migration file \(file.lastPathComponent) is not named NNNN_name.sql")
-            }
-            let sql: String
-            do {
-                sql = try String(contentsOf: file, encoding: .utf8)
-            } catch {
-                throw StorageError(.migration, "cannot read \(file.lastPathComponent): \(error)")
-            }
-            return Migration(version: version, name: String(base.dropFirst(digits.count + 1)), sql: sql)
-        })
+        return Migrator(
+            migrations: try files.map { file in
+                let base = file.deletingPathExtension().lastPathComponent
+                let digits = base.prefix { $0.isASCII && $0.isNumber }
+                guard let version = Int(digits), base.dropFirst(digits.count).first == "_" else {
+                    throw StorageError(
+                        .migration, "migration file \(file.lastPathComponent) is not named NNNN_name.sql")
+                }
+                let sql: String
+                do {
+                    sql = try String(contentsOf: file, encoding: .utf8)
+                } catch {
+                    throw StorageError(.migration, "cannot read \(file.lastPathComponent): \(error)")
+                }
+                return Migration(version: version, name: String(base.dropFirst(digits.count + 1)), sql: sql)
+            })
     }
 
     /// What the database has and lacks.
@@ -141,7 +143,9 @@ public struct Migrator: Sendable {
     private func recorded(_ connection: PostgresConnection) throws -> [Int: (name: String, checksum: String)] {
         var applied: [Int: (name: String, checksum: String)] = [:]
         for row in try connection.query("SELECT version, name, checksum FROM schema_migrations") {
-            applied[try row.decode(Int.self, at: 0)] = (try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
+            applied[try row.decode(Int.self, at: 0)] = (
+                try row.decode(String.self, at: 1), try row.decode(String.self, at: 2)
+            )
         }
         return applied
     }
@@ -163,8 +167,8 @@ public struct Migrator: Sendable {
                 throw StorageError(
                     .migration,
                     "migration \(version) (\(migration.name)) was changed after it was applied "
-                        + "(checksum \(checksum.prefix(12))… differs from the recorded \(row.checksum.prefix(12))…); "
-                        + "add a new migration instead of editing an applied one")
+                        + "(checksum \(checksum.prefix(12))… differs from the recorded "
+                        + "\(row.checksum.prefix(12))…); add a new migration instead of editing an applied one")
             }
         }
     }

@@ -109,7 +109,8 @@ public final class PartitionManager: Sendable {
             let month = Int64(rest[1]), (1...12).contains(month)
         else { return nil }
         let lower = RFC3339.days(fromCivil: year, month, 1) * 86_400_000
-        let upper = month == 12
+        let upper =
+            month == 12
             ? RFC3339.days(fromCivil: year + 1, 1, 1) * 86_400_000
             : RFC3339.days(fromCivil: year, month + 1, 1) * 86_400_000
         return PartitionInfo(name: name, parent: parent, lowerBound: lower, upperBound: upper)
