@@ -88,7 +88,11 @@ struct PoolTests {
             try? server.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
-        let conninfo = try server.start()
+        try server.start()
+        // What `drift serve` does in embedded mode: a database of its own, created once.
+        let conninfo = try server.ensureDatabase("driftwatch")
+        #expect(try server.ensureDatabase("driftwatch") == conninfo)
+        #expect(throws: StorageError.self) { try server.ensureDatabase("bad\"name") }
         let pool = ConnectionPool(configuration: .init(conninfo: conninfo, maxConnections: 3))
         defer { pool.close() }
         try await pool.withConnection { try $0.execute("CREATE TABLE kept (v text)") }
@@ -125,6 +129,9 @@ struct PoolTests {
         }
         let metrics = pool.metrics
         #expect(metrics.reconnects >= 2 && metrics.connectFailures >= 1)
+        #expect(
+            try await pool.withConnection { try $0.query("SELECT current_database()").scalar(String.self) }
+                == "driftwatch")
     }
 }
 
