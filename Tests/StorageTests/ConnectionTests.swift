@@ -220,6 +220,12 @@ struct ConnectionTests {
         }
         #expect(error?.code == .server && error?.sqlState != nil)
         #expect(try connection.query("SELECT count(*) FROM tc").scalar(Int.self) == 3)
+        // COPY sent as an ordinary statement is refused and ended, in either direction.
+        for sql in ["COPY tc FROM STDIN", "COPY tc TO STDOUT"] {
+            let misuse = #expect(throws: StorageError.self) { try connection.query(sql) }
+            #expect(misuse?.code == .misuse)
+            #expect(try connection.query("SELECT count(*) FROM tc").scalar(Int.self) == 3)
+        }
     }
 
     @Test func pipelinedBatchRunsEveryStatementAndReportsTheFirstError() throws {

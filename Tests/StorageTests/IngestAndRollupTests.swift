@@ -87,6 +87,16 @@ struct IngestAndRollupTests {
             try await store.ingest(project: "bad", bytes: Array("not a profile".utf8), profile: profile)
         }
         #expect(foreign?.code == .misuse)
+        // Windows that would overflow window arithmetic or leave timestamptz's range.
+        for (start, length) in [(Int64.max - 10, Int64(10)), (Int64.min, Int64(60_000)), (0, Int64.max)] {
+            var odd = profile
+            odd.windowStart = start
+            odd.windowLength = length
+            let error = await #expect(throws: StorageError.self) {
+                try await store.ingest(project: "bad", bytes: TestProfiles.bytes(profile), profile: odd)
+            }
+            #expect(error?.code == .misuse, "\(start) + \(length)")
+        }
     }
 
     /// Eight workers roll up 240 raw profiles from three segments whose 10-minute windows

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Storage
@@ -74,6 +75,23 @@ struct MigrationTests {
         let older = Migrator(migrations: [Migration(version: 1, name: "one", sql: "CREATE TABLE one (v int)")])
         let error = #expect(throws: StorageError.self) { try older.migrate(connection) }
         #expect(error?.code == .migration && error?.message.contains("migration 2 (two)") == true)
+    }
+
+    @Test func migrationsLoadFromADirectoryByNumericPrefix() throws {
+        let directory =
+            NSTemporaryDirectory() + "driftwatch-migrations-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "CREATE TABLE b (v int);".write(toFile: directory + "/0010_second.sql", atomically: true, encoding: .utf8)
+        try "CREATE TABLE a (v int);".write(
+            toFile: directory + "/0002_first_one.sql", atomically: true, encoding: .utf8)
+        try "not a migration".write(toFile: directory + "/README.md", atomically: true, encoding: .utf8)
+        let migrator = try Migrator.load(directory: directory)
+        #expect(migrator.migrations.map(\.version) == [2, 10])
+        #expect(migrator.migrations.map(\.name) == ["first_one", "second"])
+        try "SELECT 1;".write(toFile: directory + "/latest.sql", atomically: true, encoding: .utf8)
+        let error = #expect(throws: StorageError.self) { try Migrator.load(directory: directory) }
+        #expect(error?.code == .migration && error?.message.contains("latest.sql") == true)
     }
 
     @Test func aFailingMigrationLeavesNoTrace() throws {

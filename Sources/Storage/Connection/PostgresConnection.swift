@@ -207,6 +207,14 @@ public final class PostgresConnection {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
             return PostgresResult(taking: result)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            // A COPY sent as an ordinary statement: end it so that the connection stays usable.
+            PQclear(result)
+            _ = PQputCopyEnd(handle, "COPY must go through copyIn")
+            var buffer: UnsafeMutablePointer<CChar>?
+            while PQgetCopyData(handle, &buffer, 0) > 0 { PQfreemem(buffer) }
+            while let leftover = PQgetResult(handle) { PQclear(leftover) }
+            throw StorageError(.misuse, "COPY statements go through copyIn(_:binaryRows:) or copyIn(_:textRows:)")
         default:
             defer { PQclear(result) }
             throw error(from: result)
@@ -273,7 +281,8 @@ public final class PostgresConnection {
         buffer.append(0)
         let formats = [Int32](repeating: 1, count: parameters.count)
         return try buffer.withUnsafeBytes { raw in
-            let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+            guard let start = raw.baseAddress else { preconditionFailure("the buffer holds at least one byte") }
+            let base = start.assumingMemoryBound(to: CChar.self)
             let values: [UnsafePointer<CChar>?] = offsets.map { $0 < 0 ? nil : base + $0 }
             return try body(Int32(parameters.count), types, values, lengths, formats)
         }
@@ -287,7 +296,10 @@ public final class PostgresConnection {
         func collect(_ index: Int) -> R {
             if index == storage.count {
                 pointers.append(nil)
-                return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+                return pointers.withUnsafeBufferPointer { buffer in
+                    guard let start = buffer.baseAddress else { preconditionFailure("the array holds the terminator") }
+                    return body(start)
+                }
             }
             return storage[index].withUnsafeBufferPointer { chars in
                 pointers.append(chars.baseAddress)

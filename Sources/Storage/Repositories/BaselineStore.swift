@@ -40,8 +40,8 @@ public final class BaselineStore: Sendable {
     /// Creates the baseline `name` of a model or replaces it (same name, new definition).
     /// With `isDefault`, it becomes the model's only default in the same transaction.
     ///
-    /// - Throws: ``StorageError/Code/misuse`` for an empty name, an empty or inverted range, or
-    ///   a non-positive trailing span.
+    /// - Throws: ``StorageError/Code/misuse`` for an empty name, an empty or inverted range, a
+    ///   range outside the years 1–9999, or a non-positive trailing span.
     @discardableResult
     public func put(
         project: String, model: String, name: String, kind: BaselineKind, segment: Segment = .all,
@@ -51,6 +51,9 @@ public final class BaselineStore: Sendable {
         switch kind {
         case .range(let from, let to) where from >= to:
             throw StorageError(.misuse, "baseline '\(name)': range start must be before its end")
+        case .range(let from, let to)
+        where from < ProfileStore.earliestWindowStart || to > ProfileStore.latestWindowEnd:
+            throw StorageError(.misuse, "baseline '\(name)': range outside the years 1 to 9999")
         case .trailing(let ms) where ms <= 0:
             throw StorageError(.misuse, "baseline '\(name)': trailing span must be positive")
         default: break

@@ -43,8 +43,9 @@ public final class ProfileStore: Sendable {
     /// stream (created on first sight) and the month's partitions (created on demand) are
     /// idempotent preparations made before the insert.
     ///
-    /// - Throws: ``StorageError/Code/misuse`` for a profile without a time window or bytes in
-    ///   no known format; server and connection errors otherwise.
+    /// - Throws: ``StorageError/Code/misuse`` for a profile without a time window, a window
+    ///   longer than 366 days or outside the years 1–9999, or bytes in no known format; server
+    ///   and connection errors otherwise.
     public func ingest(
         project: String, bytes: [UInt8], profile: DatasetProfile, idempotencyKey: String? = nil
     )
@@ -73,47 +74,74 @@ public final class ProfileStore: Sendable {
     /// Stores several uploads in one transaction (group commit: one WAL flush for all), with
     /// the statements pipelined. Results are in request order; duplicates within the batch or
     /// with stored uploads are reported as such. If any upload fails, none is stored.
+    ///
+    /// - Throws: as ``ingest(project:bytes:profile:idempotencyKey:)``, for the first request
+    ///   that is refused.
     public func ingest(_ requests: [IngestRequest]) async throws -> [IngestResult] {
         guard !requests.isEmpty else { return [] }
-        var rows: [[PostgresValue]] = []
-        rows.reserveCapacity(requests.count)
-        var months: Set<Int64> = []
+        var uploads: [Upload] = []
+        uploads.reserveCapacity(requests.count)
         for request in requests {
             let profile = request.profile
-            guard profile.windowLength > 0 else {
-                throw StorageError(
-                    .misuse,
-                    "profile of model '\(profile.model)' has no time window (window length 0); "
-                        + "only windowed profiles are ingested")
-            }
+            try Self.validateWindow(profile)
             guard let format = ProfileCodec.detect(request.bytes) else {
                 throw StorageError(.misuse, "the profile bytes are neither a native nor a whylogs profile")
             }
             let streamID = try await streams.resolve(StreamKey(project: request.project, profile: profile))
-            months.insert(RFC3339.monthStart(containing: profile.windowStart))
-            rows.append([
-                .text(request.project), .int64(streamID), .uuid(profile.uploadID), .text(request.idempotencyKey),
-                .timestamp(milliseconds: profile.windowStart), .int64(profile.windowLength), .text(format.rawValue),
-                .int64(profile.rowCount), .bytea(request.bytes),
-            ])
+            uploads.append(Upload(request: request, streamID: streamID, format: format))
         }
+        let months = Set(uploads.map { RFC3339.monthStart(containing: $0.request.profile.windowStart) })
         for month in months.sorted() { try await partitions.ensure(containing: month) }
-        let batch = rows
-        let batchMonths = months
-        let single = requests.count == 1
+        let batch = uploads
         return try await pool.withConnection { connection in
-            for attempt in 0..<2 {
-                do {
-                    return single
-                        ? [try Self.insert(batch[0], connection)]
-                        : try connection.withTransaction { try Self.insert(batch: batch, $0) }
-                } catch let error as StorageError where error.sqlState == "23514" && attempt == 0 {
-                    // A partition was dropped since it was ensured (retention in another
-                    // process): create it again and retry once.
-                    for month in batchMonths { try PartitionManager.ensure(month: month, connection) }
-                }
+            try PartitionManager.retryingMissingPartition(connection, months: { months }) {
+                batch.count == 1
+                    ? [try Self.insert(batch[0], connection)]
+                    : try connection.withTransaction { try Self.insert(batch: batch, $0) }
             }
-            preconditionFailure("unreachable: the second attempt returns or throws")
+        }
+    }
+
+    /// The earliest window start accepted: 0001-01-01T00:00:00Z. Together with
+    /// ``latestWindowEnd`` this keeps every instant inside PostgreSQL's `timestamptz` range and
+    /// the four-digit years partition names use, and keeps window arithmetic from overflowing.
+    public static let earliestWindowStart: Int64 = -62_135_596_800_000
+    /// The latest window end accepted: 10000-01-01T00:00:00Z.
+    public static let latestWindowEnd: Int64 = 253_402_300_800_000
+    /// The longest window accepted: 366 days.
+    public static let longestWindow: Int64 = 366 * 86_400_000
+
+    static func validateWindow(_ profile: DatasetProfile) throws {
+        guard profile.windowLength > 0 else {
+            throw StorageError(
+                .misuse,
+                "profile of model '\(profile.model)' has no time window (window length 0); "
+                    + "only windowed profiles are ingested")
+        }
+        guard profile.windowLength <= longestWindow else {
+            throw StorageError(
+                .misuse, "profile window of \(profile.windowLength) ms is longer than 366 days")
+        }
+        guard profile.windowStart >= earliestWindowStart, profile.windowStart <= latestWindowEnd - profile.windowLength
+        else {
+            throw StorageError(
+                .misuse, "profile window start \(profile.windowStart) ms is outside the years 1 to 9999")
+        }
+    }
+
+    /// A validated upload with its stream.
+    struct Upload: Sendable {
+        var request: IngestRequest
+        var streamID: Int64
+        var format: ProfileFormat
+
+        var parameters: [PostgresValue] {
+            [
+                .text(request.project), .int64(streamID), .uuid(request.profile.uploadID),
+                .text(request.idempotencyKey), .timestamp(milliseconds: request.profile.windowStart),
+                .int64(request.profile.windowLength), .text(format.rawValue), .int64(request.profile.rowCount),
+                .bytea(request.bytes),
+            ]
         }
     }
 
@@ -133,27 +161,29 @@ public final class ProfileStore: Sendable {
         ORDER BY id LIMIT 1
         """
 
-    private static func insert(_ row: [PostgresValue], _ connection: PostgresConnection) throws -> IngestResult {
-        if let inserted = try connection.query(insertSQL, row).first {
-            guard case .uuid(let uploadID) = row[2] else { preconditionFailure("row[2] is the upload id") }
-            return IngestResult(id: try inserted.decode(Int64.self, at: 0), uploadID: uploadID, duplicate: false)
+    private static func insert(_ upload: Upload, _ connection: PostgresConnection) throws -> IngestResult {
+        guard let inserted = try connection.query(insertSQL, upload.parameters).first else {
+            return try duplicate(of: upload, connection)
         }
-        return try duplicate(of: row, connection)
+        return IngestResult(
+            id: try inserted.decode(Int64.self, at: 0), uploadID: upload.request.profile.uploadID, duplicate: false)
     }
 
-    private static func insert(batch: [[PostgresValue]], _ connection: PostgresConnection) throws -> [IngestResult] {
-        let inserted = try connection.queryBatch(insertSQL, batch)
-        return try zip(batch, inserted).map { row, result in
-            if let first = result.first {
-                guard case .uuid(let uploadID) = row[2] else { preconditionFailure("row[2] is the upload id") }
-                return IngestResult(id: try first.decode(Int64.self, at: 0), uploadID: uploadID, duplicate: false)
-            }
-            return try duplicate(of: row, connection)
+    private static func insert(batch: [Upload], _ connection: PostgresConnection) throws -> [IngestResult] {
+        let inserted = try connection.queryBatch(insertSQL, batch.map(\.parameters))
+        return try zip(batch, inserted).map { upload, result in
+            guard let first = result.first else { return try duplicate(of: upload, connection) }
+            return IngestResult(
+                id: try first.decode(Int64.self, at: 0), uploadID: upload.request.profile.uploadID, duplicate: false)
         }
     }
 
-    private static func duplicate(of row: [PostgresValue], _ connection: PostgresConnection) throws -> IngestResult {
-        let parameters = [row[0], row[4], row[2], row[3]]
+    private static func duplicate(of upload: Upload, _ connection: PostgresConnection) throws -> IngestResult {
+        let request = upload.request
+        let parameters: [PostgresValue] = [
+            .text(request.project), .timestamp(milliseconds: request.profile.windowStart),
+            .uuid(request.profile.uploadID), .text(request.idempotencyKey),
+        ]
         guard let existing = try connection.query(duplicateSQL, parameters).first else {
             // ON CONFLICT waited for the conflicting row to commit, so it is visible now unless
             // it was deleted in between (retention); the caller may simply retry.

@@ -77,18 +77,14 @@ public final class RollupStore: Sendable {
         precondition(limit > 0, "limit must be positive")
         let granularities = self.granularities
         return try await pool.withConnection { connection in
-            for attempt in 0..<2 {
-                var months: Set<Int64> = []
-                do {
-                    return try connection.withTransaction { connection in
-                        try Self.rollUp(limit: limit, granularities: granularities, months: &months, connection)
-                    }
-                } catch let error as StorageError where error.sqlState == "23514" && attempt == 0 {
-                    // A rollup month whose partition retention dropped: recreate, retry once.
-                    for month in months { try PartitionManager.ensure(month: month, connection) }
+            // The months of the claimed raw profiles, in case a rollup partition is missing.
+            var months: Set<Int64> = []
+            return try PartitionManager.retryingMissingPartition(connection, months: { months }) {
+                months = []
+                return try connection.withTransaction { connection in
+                    try Self.rollUp(limit: limit, granularities: granularities, months: &months, connection)
                 }
             }
-            preconditionFailure("unreachable: the second attempt returns or throws")
         }
     }
 

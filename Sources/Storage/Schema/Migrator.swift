@@ -40,20 +40,49 @@ public struct Migrator: Sendable {
         self.migrations = sorted
     }
 
-    /// The migrations shipped with Driftwatch (`Sources/Storage/Migrations/NNNN_name.sql`).
+    /// The name of the resource bundle SwiftPM builds for this target (package name, target).
+    static let bundleName = "Driftwatch_Storage.resources"
+
+    /// The migrations shipped with Driftwatch (`Sources/Storage/Migrations/NNNN_name.sql`),
+    /// from the `Driftwatch_Storage.resources` directory SwiftPM places next to the executable
+    /// (ship it alongside `drift`).
     ///
-    /// - Throws: ``StorageError/Code/migration`` when the resource bundle is missing or a file
-    ///   name has no numeric prefix.
+    /// The bundle is looked up here rather than through SwiftPM's generated `Bundle.module`,
+    /// which stops the process when the bundle is missing; this throws instead.
+    ///
+    /// - Throws: ``StorageError/Code/migration`` when the bundle is missing or a file name has
+    ///   no numeric prefix.
     public static func bundled() throws -> Migrator {
-        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
-            throw StorageError(.migration, "the Migrations resource directory is missing from the Storage bundle")
+        var candidates = [Bundle.main.bundleURL]
+        if let executable = Bundle.main.executableURL {
+            candidates.append(executable.resolvingSymlinksInPath().deletingLastPathComponent())
         }
+        for directory in candidates {
+            if let bundle = Bundle(url: directory.appendingPathComponent(bundleName)),
+                let migrations = bundle.url(forResource: "Migrations", withExtension: nil)
+            {
+                return try load(directory: migrations.path)
+            }
+        }
+        throw StorageError(
+            .migration,
+            "the schema migrations (\(bundleName)/Migrations) are not next to the executable; "
+                + "install that directory alongside it: looked in "
+                + candidates.map(\.path).joined(separator: ", "))
+    }
+
+    /// The migrations in `directory` (files named `NNNN_name.sql`).
+    ///
+    /// - Throws: ``StorageError/Code/migration`` when the directory cannot be read or a file
+    ///   name has no numeric prefix.
+    public static func load(directory: String) throws -> Migrator {
         let files: [URL]
         do {
-            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "sql" }
+            files = try FileManager.default.contentsOfDirectory(
+                at: URL(fileURLWithPath: directory), includingPropertiesForKeys: nil
+            ).filter { $0.pathExtension == "sql" }
         } catch {
-            throw StorageError(.migration, "cannot list \(directory.path): \(error)")
+            throw StorageError(.migration, "cannot list \(directory): \(error)")
         }
         return Migrator(
             migrations: try files.map { file in

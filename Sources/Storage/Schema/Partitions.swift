@@ -76,6 +76,24 @@ public final class PartitionManager: Sendable {
         try await ensure(containing: month + 32 * 86_400_000)
     }
 
+    /// Runs `body`; when it fails with SQLSTATE 23514 — which is what an insert into a month
+    /// whose partition is missing raises (dropped by retention after this process ensured it)
+    /// — creates the partitions of `months` and runs `body` once more. (23514 is also any
+    /// CHECK violation; such a body fails the second time the same way, at the cost of a
+    /// harmless ensure.)
+    ///
+    /// - Precondition: `connection` is not inside a transaction.
+    static func retryingMissingPartition<T>(
+        _ connection: PostgresConnection, months: () -> Set<Int64>, _ body: () throws -> T
+    ) throws -> T {
+        do {
+            return try body()
+        } catch let error as StorageError where error.sqlState == "23514" {
+            for month in months().sorted() { try ensure(month: month, connection) }
+            return try body()
+        }
+    }
+
     /// Forgets that the month containing `milliseconds` exists (after an insert found it
     /// missing).
     public func forget(month milliseconds: Int64) {
