@@ -216,6 +216,32 @@ struct IngestAndRollupTests {
         #expect(updated.count == 18)
     }
 
+    /// The ledger is the last line of defence: merging the same raw profile into the same
+    /// granularity twice fails the second transaction, and the rollup keeps its count.
+    @Test func theLedgerRefusesASecondMergeOfTheSameProfile() async throws {
+        let database = try TestDatabase.create("ledger")
+        let pool = database.pool()
+        defer { pool.close() }
+        let store = ProfileStore(pool: pool)
+        var rng = SeededRandom(seed: 32)
+        let profile = TestProfiles.latency(windowStart: Self.base, requests: 7, random: &rng)
+        let stored = try await store.ingest(project: "l", bytes: TestProfiles.bytes(profile), profile: profile)
+        let stream = try await store.streams.resolve(StreamKey(project: "l", profile: profile))
+        let window = RollupWindow(streamID: stream, granularity: .hour, windowStart: Self.base)
+        let contribution = RollupStore.RawContribution(
+            rawID: stored.id, rawWindowStart: profile.windowStart, profile: profile)
+        let first = try await pool.withTransaction { try RollupStore.merge([contribution], into: window, $0) }
+        #expect(first == [nil])
+        let again = await #expect(throws: StorageError.self) {
+            try await pool.withTransaction { try RollupStore.merge([contribution], into: window, $0) }
+        }
+        #expect(again?.isUniqueViolation == true && again?.constraint?.hasPrefix("rollup_ledger") == true)
+        let rollups = try await RollupStore(pool: pool).rollups(
+            project: "l", model: "fraud", granularity: .hour, from: Self.base, to: Self.base + 1)
+        #expect(rollups.map(\.rawCount) == [1])
+        #expect(try rollups.first?.profile().latency?.requestCount == 7)
+    }
+
     @Test(.enabled(if: TestProfiles.columnsRoundTrip, "column profiles need the real HLL sketch to decode"))
     func rollupsMergeColumnProfiles() async throws {
         let database = try TestDatabase.create("rollupcolumns")

@@ -108,8 +108,8 @@ public struct PostgresRow {
         return try decode(T.self, at: column)
     }
 
-    /// The elements of a one-dimensional array column (binary results only); NULL decodes as
-    /// the empty array when `T` is optional, otherwise it throws.
+    /// The elements of a one-dimensional array column (binary results only). Decode as `T?`
+    /// to accept NULL elements; a NULL array throws.
     public func decodeArray<T: PostgresDecodable>(_ type: T.Type, at column: Int) throws -> [T] {
         let cell = cell(column)
         if cell.isNull {

@@ -58,9 +58,10 @@ public struct RollupPass: Sendable {
 /// A pass (``rollUpPending(limit:)``) is one transaction: it claims pending raw profiles with
 /// `FOR UPDATE SKIP LOCKED` (so concurrent workers, in this process or other replicas, take
 /// disjoint sets), locks each affected rollup row with `SELECT … FOR UPDATE` in a fixed order,
-/// merges with ``DatasetProfile/merge(_:)``, writes the rollup back, records every
+/// merges with ``DatasetProfile/merge(_:)``, writes the rollup back and records every
 /// (raw profile, granularity) in `rollup_ledger` — whose primary key rejects a second merge —
-/// and marks the raw profiles rolled up. A crash anywhere rolls all of it back.
+/// (``merge(_:into:_:)``), and marks the raw profiles rolled up. A crash anywhere rolls all of
+/// it back.
 public final class RollupStore: Sendable {
     let pool: ConnectionPool
     public let granularities: [Granularity]
@@ -94,7 +95,7 @@ public final class RollupStore: Sendable {
         let claimed = try ProfileStore.claimPending(limit: limit, connection)
         guard !claimed.isEmpty else { return RollupPass(rawProfiles: 0, windows: [], setAside: []) }
         var setAside: [(id: Int64, reason: String)] = []
-        var decoded: [(raw: PendingRawProfile, profile: DatasetProfile)] = []
+        var decoded: [(PendingRawProfile, DatasetProfile)] = []
         for raw in claimed {
             months.insert(RFC3339.monthStart(containing: raw.windowStart))
             do {
@@ -105,43 +106,30 @@ public final class RollupStore: Sendable {
                 setAside.append((raw.id, "undecodable: \(error)"))
             }
         }
-        var groups: [RollupWindow: [(raw: PendingRawProfile, profile: DatasetProfile)]] = [:]
-        for item in decoded {
+        var groups: [RollupWindow: [RawContribution]] = [:]
+        for (raw, profile) in decoded {
             for granularity in granularities {
                 let window = RollupWindow(
-                    streamID: item.raw.streamID, granularity: granularity,
-                    windowStart: granularity.bucketStart(containing: item.raw.windowStart))
-                groups[window, default: []].append(item)
+                    streamID: raw.streamID, granularity: granularity,
+                    windowStart: granularity.bucketStart(containing: raw.windowStart))
+                groups[window, default: []].append(
+                    RawContribution(rawID: raw.id, rawWindowStart: raw.windowStart, profile: profile))
             }
         }
-        var ledger: [(raw: PendingRawProfile, window: RollupWindow)] = []
+        var written: [RollupWindow] = []
         var rejected: [Int64: String] = [:]
         for window in groups.keys.sorted() {
-            let items = groups[window, default: []].filter { rejected[$0.raw.id] == nil }
-            let merged = try merge(items.map(\.profile), into: window, connection)
-            for (item, failure) in zip(items, merged) {
-                if let failure {
-                    rejected[item.raw.id] = "cannot merge into \(window): \(failure)"
-                } else {
-                    ledger.append((item.raw, window))
-                }
+            let contributions = groups[window, default: []].filter { rejected[$0.rawID] == nil }
+            let outcomes = try merge(contributions, into: window, connection)
+            for (contribution, failure) in zip(contributions, outcomes) {
+                if let failure { rejected[contribution.rawID] = "cannot merge into \(window): \(failure)" }
             }
+            if outcomes.contains(where: { $0 == nil }) { written.append(window) }
         }
-        // A profile rejected by one granularity may already be in another's rollup: keep the
-        // ledger truthful about where it went, and set it aside for an operator to look at.
+        // Windows are merged in lock order, hours before days: a profile rejected by its hour
+        // is not offered to its day. One rejected by its day stays in its hour (the ledger says
+        // so), and is set aside for an operator to look at either way.
         setAside += rejected.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        if !ledger.isEmpty {
-            try connection.execute(
-                """
-                INSERT INTO rollup_ledger (raw_id, raw_window_start, granularity, stream_id, rollup_window_start)
-                SELECT * FROM unnest($1::int8[], $2::timestamptz[], $3::text[], $4::int8[], $5::timestamptz[])
-                """,
-                [
-                    .int64Array(ledger.map(\.raw.id)), .timestampArray(milliseconds: ledger.map(\.raw.windowStart)),
-                    .textArray(ledger.map(\.window.granularity.rawValue)), .int64Array(ledger.map(\.window.streamID)),
-                    .timestampArray(milliseconds: ledger.map(\.window.windowStart)),
-                ])
-        }
         let reasons = Dictionary(setAside.map { ($0.id, $0.reason) }, uniquingKeysWith: { a, _ in a })
         try connection.execute(
             """
@@ -153,26 +141,39 @@ public final class RollupStore: Sendable {
                 .int64Array(claimed.map(\.id)), .timestampArray(milliseconds: claimed.map(\.windowStart)),
                 .array(element: .text, claimed.map { .text(reasons[$0.id]) }),
             ])
-        return RollupPass(
-            rawProfiles: claimed.count, windows: Set(ledger.map(\.window)).sorted(), setAside: setAside)
+        return RollupPass(rawProfiles: claimed.count, windows: written, setAside: setAside)
     }
 
-    /// Merges `profiles` into the rollup at `window` inside the caller's transaction: locks the
-    /// row (`SELECT … FOR UPDATE`), or creates it; merges; writes it back with the raw count
-    /// increased by the profiles merged. Returns, per profile, nil when merged or the merge
-    /// error (that profile is left out; the others are merged).
+    /// One raw profile on its way into a rollup.
+    public struct RawContribution: Sendable {
+        public var rawID: Int64
+        /// The raw profile's window start (ms): its partition key, recorded in the ledger.
+        public var rawWindowStart: Int64
+        public var profile: DatasetProfile
+
+        public init(rawID: Int64, rawWindowStart: Int64, profile: DatasetProfile) {
+            self.rawID = rawID
+            self.rawWindowStart = rawWindowStart
+            self.profile = profile
+        }
+    }
+
+    /// Merges raw profiles into the rollup at `window` inside the caller's transaction: locks
+    /// the row (`SELECT … FOR UPDATE`) or creates it, merges with ``DatasetProfile/merge(_:)``,
+    /// writes it back with the raw count increased by the profiles merged, and records each
+    /// merged profile in `rollup_ledger`, whose primary key (raw profile, granularity) makes a
+    /// second merge of the same profile fail the transaction instead of counting twice.
     ///
-    /// The ledger is the caller's to write (``rollUpPending(limit:)`` does, in the same
-    /// transaction).
+    /// Returns, per contribution, nil when merged or the merge error (that profile is left out,
+    /// the others are merged). Marking the raw profiles rolled up is the caller's part
+    /// (``rollUpPending(limit:)`` does it in the same transaction).
     ///
     /// - Precondition: `connection` is inside a transaction; all profiles are of one model.
     public static func merge(
-        _ profiles: [DatasetProfile], into window: RollupWindow, _ connection: PostgresConnection
-    )
-        throws -> [ProfileError?]
-    {
+        _ contributions: [RawContribution], into window: RollupWindow, _ connection: PostgresConnection
+    ) throws -> [ProfileError?] {
         precondition(connection.transactionState == .inTransaction, "merge needs a transaction")
-        guard !profiles.isEmpty else { return [] }
+        guard !contributions.isEmpty else { return [] }
         let key: [PostgresValue] = [
             .int64(window.streamID), .text(window.granularity.rawValue), .timestamp(milliseconds: window.windowStart),
         ]
@@ -193,41 +194,55 @@ public final class RollupStore: Sendable {
                     throw StorageError(.decoding, "the rollup at \(window) does not decode: \(error)")
                 }
             }
-            for profile in profiles {
+            for contribution in contributions {
                 guard var current = merged else {
-                    merged = profile
+                    merged = contribution.profile
                     outcomes.append(nil)
                     continue
                 }
                 do {
-                    try current.merge(profile)
+                    try current.merge(contribution.profile)
                     merged = current
                     outcomes.append(nil)
                 } catch {
                     outcomes.append(error)
                 }
             }
-            let added = outcomes.filter { $0 == nil }.count
-            guard var result = merged, added > 0 else { return outcomes }
+            let accepted = zip(contributions, outcomes).filter { $0.1 == nil }.map(\.0)
+            guard var result = merged, !accepted.isEmpty else { return outcomes }
             result.windowStart = window.windowStart
             result.windowLength = window.granularity.milliseconds
-            let bytes = NativeCodec.encode(result)
+            let row =
+                key + [.bytea(NativeCodec.encode(result)), .int32(Int32(accepted.count)), .int64(result.rowCount)]
             if existing != nil {
                 try connection.execute(
                     """
                     UPDATE rollups SET profile = $4, raw_count = raw_count + $5, row_count = $6, updated_at = now()
                     WHERE stream_id = $1 AND granularity = $2 AND window_start = $3
-                    """, key + [.bytea(bytes), .int32(Int32(added)), .int64(result.rowCount)])
-                return outcomes
+                    """, row)
+            } else {
+                let inserted = try connection.execute(
+                    """
+                    INSERT INTO rollups (stream_id, granularity, window_start, profile, raw_count, row_count)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT DO NOTHING
+                    """, row)
+                // Another worker created the row after our look (the insert waited for it to
+                // commit): lock that row and merge into it.
+                if inserted == 0 { continue }
             }
-            let inserted = try connection.execute(
+            try connection.execute(
                 """
-                INSERT INTO rollups (stream_id, granularity, window_start, profile, raw_count, row_count)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT DO NOTHING
-                """, key + [.bytea(bytes), .int32(Int32(added)), .int64(result.rowCount)])
-            if inserted == 1 { return outcomes }
-            // Another worker created the row after our look: lock it and merge into it.
+                INSERT INTO rollup_ledger (raw_id, raw_window_start, granularity, stream_id, rollup_window_start)
+                SELECT u.raw_id, u.raw_window_start, $3, $1, $2
+                FROM unnest($4::int8[], $5::timestamptz[]) AS u(raw_id, raw_window_start)
+                """,
+                [
+                    .int64(window.streamID), .timestamp(milliseconds: window.windowStart),
+                    .text(window.granularity.rawValue), .int64Array(accepted.map(\.rawID)),
+                    .timestampArray(milliseconds: accepted.map(\.rawWindowStart)),
+                ])
+            return outcomes
         }
     }
 
