@@ -2,9 +2,9 @@ internal import CLibPQ
 
 /// Batch writes: `COPY ... FROM STDIN` and pipelined statements.
 ///
-/// Measured on this project's 2-core machine (docs/performance.md): 2 KB bytea rows into one
-/// table, one transaction — one statement per row ~7–8 k rows/s, pipelined ~30–40 k rows/s,
-/// binary COPY ~45–70 k rows/s.
+/// Measured on this project's 2-core machine (the project's platform notes): 100k rows of 2 KB
+/// random bytea into one table, one transaction — one statement per row 6.7–8.3 k rows/s,
+/// pipelined 28–41 k rows/s, binary COPY 45–71 k rows/s.
 extension PostgresConnection {
     /// Bytes gathered before each `PQputCopyData`.
     static let copyChunk = 256 * 1024

@@ -85,6 +85,8 @@ public struct PostgresTimestamp: Hashable, Comparable, Sendable, CustomStringCon
 
     public init(microsecondsSinceEpoch: Int64) { self.microsecondsSinceEpoch = microsecondsSinceEpoch }
 
+    /// - Precondition: `milliseconds` is within ±292,000 years of 1970 (the microsecond count
+    ///   fits in 64 bits); stores validate untrusted times against far narrower bounds.
     public init(milliseconds: Int64) { self.microsecondsSinceEpoch = milliseconds * 1000 }
 
     /// Milliseconds since the Unix epoch, rounded towards negative infinity.
