@@ -42,6 +42,15 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .executableTarget(name: "drift", dependencies: ["DriftCommands"], swiftSettings: upcoming),
+        // libpq, the PostgreSQL client library (pkg-config `libpq`).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        // PostgreSQL: connections, pool, COPY, embedded cluster, migrations, repositories.
+        .target(
+            name: "Storage",
+            dependencies: ["Profiles", "CLibPQ"],
+            resources: [.copy("Migrations")],
+            swiftSettings: upcoming
+        ),
         // Throughput harness for scripts/bench (compared with Apache DataSketches in the same run).
         .executableTarget(
             name: "SketchBench",
@@ -66,6 +75,7 @@ let package = Package(
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Profiles", "Sketches"], swiftSettings: upcoming),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Profiles"], swiftSettings: upcoming),
         .testTarget(
             name: "DriftCommandsTests",
             dependencies: ["DriftCommands", "Sketches", "drift"],
