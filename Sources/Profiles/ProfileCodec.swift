@@ -19,7 +19,8 @@ public enum ProfileCodec {
     /// Decodes a native or whylogs profile.
     ///
     /// - Throws: ``ProfileError`` naming the format, the problem and where.
-    public static func decode(_ bytes: [UInt8]) throws(ProfileError) -> (profile: DatasetProfile, format: ProfileFormat) {
+    public static func decode(_ bytes: [UInt8]) throws(ProfileError) -> (profile: DatasetProfile, format: ProfileFormat)
+    {
         switch detect(bytes) {
         case .native:
             return (try NativeCodec.decode(bytes), .native)

@@ -68,7 +68,8 @@ import Testing
         ] {
             let result = try DriftProcess.run(arguments)
             #expect(result.status != 0)
-            #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains(fragment), "\(result.stderr)")
+            #expect(
+                result.stderr.split(separator: "\n").count == 1 && result.stderr.contains(fragment), "\(result.stderr)")
         }
     }
 }

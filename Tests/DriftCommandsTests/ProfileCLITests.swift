@@ -86,7 +86,8 @@ import Testing
         #expect(rows == 5)
         // Merging everything back gives the whole file's counts.
         let merged = dir.appendingPathComponent("merged.dwp").path
-        let mergeResult = try DriftProcess.run(["profile", "merge"] + files.map { outDir + "/" + $0 } + ["--out", merged])
+        let mergeResult = try DriftProcess.run(
+            ["profile", "merge"] + files.map { outDir + "/" + $0 } + ["--out", merged])
         #expect(mergeResult.status == 0, "\(mergeResult.stderr)")
         let json = try DriftProcess.json(["profile", "inspect", merged, "--json"])
         let columns = try #require(json["columns"] as? [String: [String: Any]])
@@ -100,11 +101,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("rows.jsonl")
         try """
-            {"x": 1, "y": "a", "z": true, "n": null, "o": {"k": 1}}
-            {"x": 2.5, "y": "b", "z": false}
+        {"x": 1, "y": "a", "z": true, "n": null, "o": {"k": 1}}
+        {"x": 2.5, "y": "b", "z": false}
 
-            {"x": 4, "y": "a", "n": null}
-            """.write(to: input, atomically: true, encoding: .utf8)
+        {"x": 4, "y": "a", "n": null}
+        """.write(to: input, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("rows.bin").path
         let result = try DriftProcess.run(["profile", input.path, "--format", "whylogs", "--out", out, "--quiet"])
         #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderr)")

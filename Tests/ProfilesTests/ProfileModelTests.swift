@@ -22,7 +22,9 @@ struct ProfileModelTests {
 
     @Test func columnCountsFollowTheDocumentedRules() throws {
         var column = ColumnProfile()
-        let values: [Value] = [.null, .double(.nan), .double(.infinity), .double(-.infinity), 1, 2.5, true, false, "hello", "héllo"]
+        let values: [Value] = [
+            .null, .double(.nan), .double(.infinity), .double(-.infinity), 1, 2.5, true, false, "hello", "héllo",
+        ]
         for v in values { column.update(v) }
         #expect(column.count == 10)
         #expect(column.nullCount == 2)
@@ -135,16 +137,21 @@ struct ProfileModelTests {
             let distinct = Double(exactDistinct(rows, name))
             #expect(m.cardinality.lowerBound(standardDeviations: 3) <= distinct, "\(name) distinct")
             #expect(distinct <= m.cardinality.upperBound(standardDeviations: 3), "\(name) distinct")
-            #expect(m.stringLengths == w.stringLengths || ColumnTestMath.relative(
-                m.stringLengths!.moments.m2, w.stringLengths!.moments.m2) < 1e-12)
+            #expect(
+                m.stringLengths == w.stringLengths
+                    || ColumnTestMath.relative(
+                        m.stringLengths!.moments.m2, w.stringLengths!.moments.m2) < 1e-12
+            )
         }
     }
 
     @Test func datasetMergeWidensTheWindowAndIntersectsSegments() throws {
-        var a = DatasetProfile(model: "m", modelVersion: "1", segment: Segment(["region": "eu", "tier": "a"]),
-                               windowStart: 60_000, windowLength: 60_000)
-        let b = DatasetProfile(model: "m", modelVersion: "2", segment: Segment(["region": "eu", "tier": "b"]),
-                               windowStart: 180_000, windowLength: 60_000)
+        var a = DatasetProfile(
+            model: "m", modelVersion: "1", segment: Segment(["region": "eu", "tier": "a"]),
+            windowStart: 60_000, windowLength: 60_000)
+        let b = DatasetProfile(
+            model: "m", modelVersion: "2", segment: Segment(["region": "eu", "tier": "b"]),
+            windowStart: 180_000, windowLength: 60_000)
         try a.merge(b)
         #expect(a.windowStart == 60_000 && a.windowLength == 180_000)
         #expect(a.segment == Segment(["region": "eu"]))

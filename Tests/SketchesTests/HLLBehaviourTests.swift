@@ -25,10 +25,14 @@ import Testing
                     let e = sketch.estimate / Double(n) - 1
                     squaredError += e * e
                     let truth = Double(n)
-                    if sketch.lowerBound(standardDeviations: 1) <= truth && truth <= sketch.upperBound(standardDeviations: 1) {
+                    if sketch.lowerBound(standardDeviations: 1) <= truth
+                        && truth <= sketch.upperBound(standardDeviations: 1)
+                    {
                         inside1 += 1
                     }
-                    if sketch.lowerBound(standardDeviations: 3) <= truth && truth <= sketch.upperBound(standardDeviations: 3) {
+                    if sketch.lowerBound(standardDeviations: 3) <= truth
+                        && truth <= sketch.upperBound(standardDeviations: 3)
+                    {
                         inside3 += 1
                     }
                 }
@@ -138,8 +142,10 @@ import Testing
                     // A compact HLL_4 image without exceptions ends with its registers, so
                     // cutting the empty aux table of an updatable image is the only prefix
                     // that may decode: it must then be the same sketch.
-                    #expect(sketch.serialized(compact: true) == (try HLLSketch(serialized: image)).serialized(compact: true),
-                            "\(name): \(n)-byte prefix decoded to another sketch")
+                    #expect(
+                        sketch.serialized(compact: true)
+                            == (try HLLSketch(serialized: image)).serialized(compact: true),
+                        "\(name): \(n)-byte prefix decoded to another sketch")
                 } catch {
                     #expect((error.offset ?? .max) <= max(n, 40), "\(name) prefix \(n): \(error)")
                 }

@@ -31,7 +31,10 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated columns to compare (default: all).")
     var columns: String?
 
-    @Option(help: "Per-column method, column=method (psi, ks, js, hellinger, wasserstein, wasserstein_normed, linf, chi2); repeatable.")
+    @Option(
+        help:
+            "Per-column method, column=method (psi, ks, js, hellinger, wasserstein, wasserstein_normed, linf, chi2); repeatable."
+    )
     var stattest: [String] = []
 
     @Option(help: "Threshold, metric=value, metric.warning=value or dataset_share=value; repeatable.")
@@ -113,36 +116,55 @@ public enum DiffRendering {
         func side(_ s: ProfileSummary) -> JSONValue {
             .object([
                 ("rows", .int(s.rowCount)), ("model", .string(s.model)), ("segment", .string(s.segment)),
-                ("window_start", s.windowStart != 0 || s.windowLength > 0 ? .string(Timestamps.iso(s.windowStart)) : .null),
+                (
+                    "window_start",
+                    s.windowStart != 0 || s.windowLength > 0 ? .string(Timestamps.iso(s.windowStart)) : .null
+                ),
                 ("window_seconds", .double(Double(s.windowLength) / 1000)),
             ])
         }
         func changes(_ list: [MetricChange]) -> JSONValue {
-            .object(list.map { change in
-                (change.name, .object([
-                    ("reference", .number(change.reference)), ("target", .number(change.target)),
-                    ("change", .number(change.change)),
-                ]))
-            })
+            .object(
+                list.map { change in
+                    (
+                        change.name,
+                        .object([
+                            ("reference", .number(change.reference)), ("target", .number(change.target)),
+                            ("change", .number(change.change)),
+                        ])
+                    )
+                })
         }
         var columns: [(String, JSONValue)] = []
         for column in report.columns {
             let q = column.quality
             var quality: [(String, JSONValue)] = [
-                ("null_ratio", .object([
-                    ("reference", .number(q.reference?.nullRatio)), ("target", .number(q.target?.nullRatio)),
-                    ("change", .number(q.nullRatioChange)),
-                ])),
-                ("nan_ratio", .object([("reference", .number(q.reference?.nanRatio)), ("target", .number(q.target?.nanRatio))])),
-                ("inf_ratio", .object([("reference", .number(q.reference?.infRatio)), ("target", .number(q.target?.infRatio))])),
+                (
+                    "null_ratio",
+                    .object([
+                        ("reference", .number(q.reference?.nullRatio)), ("target", .number(q.target?.nullRatio)),
+                        ("change", .number(q.nullRatioChange)),
+                    ])
+                ),
+                (
+                    "nan_ratio",
+                    .object([("reference", .number(q.reference?.nanRatio)), ("target", .number(q.target?.nanRatio))])
+                ),
+                (
+                    "inf_ratio",
+                    .object([("reference", .number(q.reference?.infRatio)), ("target", .number(q.target?.infRatio))])
+                ),
                 ("type_mix_change", .number(q.typeMixChange)),
                 ("new_types", .array(q.newTypes.map { .string($0.rawValue) })),
                 ("new_categories", .array(q.newCategories.map(JSONValue.string))),
                 ("missing_categories", .array(q.missingCategories.map(JSONValue.string))),
-                ("cardinality", .object([
-                    ("reference", .number(q.reference?.cardinality?.estimate)),
-                    ("target", .number(q.target?.cardinality?.estimate)), ("ratio", .number(q.cardinalityRatio)),
-                ])),
+                (
+                    "cardinality",
+                    .object([
+                        ("reference", .number(q.reference?.cardinality?.estimate)),
+                        ("target", .number(q.target?.cardinality?.estimate)), ("ratio", .number(q.cardinalityRatio)),
+                    ])
+                ),
             ]
             if let outOfRange = q.outOfRange { quality.append(("out_of_range", metric(outOfRange))) }
             var entry: [(String, JSONValue)] = [
@@ -150,49 +172,71 @@ public enum DiffRendering {
                 ("method", column.method.map { .string($0.rawValue) } ?? .null),
                 ("drift", .bool(column.drift)),
                 ("status", .string(column.status.rawValue)),
-                ("metrics", .object(column.metrics.sorted { $0.key.rawValue < $1.key.rawValue }.map {
-                    ($0.key.rawValue, metric($0.value))
-                })),
+                (
+                    "metrics",
+                    .object(
+                        column.metrics.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                            ($0.key.rawValue, metric($0.value))
+                        })
+                ),
                 ("quality", .object(quality)),
             ]
             if let effect = column.effectSize { entry.append(("effect_size", .number(effect))) }
             if let note = column.note { entry.append(("note", .string(note))) }
             if let bins = column.bins {
-                entry.append(("bins", .object([
-                    ("cuts", .array(bins.cuts.map { JSONValue.number($0) })),
-                    ("reference", .array(bins.reference.map { JSONValue.number($0) })),
-                    ("target", .array(bins.target.map { JSONValue.number($0) })),
-                ])))
+                entry.append(
+                    (
+                        "bins",
+                        .object([
+                            ("cuts", .array(bins.cuts.map { JSONValue.number($0) })),
+                            ("reference", .array(bins.reference.map { JSONValue.number($0) })),
+                            ("target", .array(bins.target.map { JSONValue.number($0) })),
+                        ])
+                    ))
             }
             columns.append((column.name, .object(entry)))
         }
         var top: [(String, JSONValue)] = [
             ("reference", side(report.reference)),
             ("target", side(report.target)),
-            ("dataset_drift", .object([
-                ("drifted_columns", .int(Int64(report.datasetDrift.driftedColumns))),
-                ("evaluated_columns", .int(Int64(report.datasetDrift.evaluatedColumns))),
-                ("share", .number(report.datasetDrift.share)),
-                ("threshold", .number(report.datasetDrift.threshold)),
-                ("drift", .bool(report.datasetDrift.drift)),
-            ])),
+            (
+                "dataset_drift",
+                .object([
+                    ("drifted_columns", .int(Int64(report.datasetDrift.driftedColumns))),
+                    ("evaluated_columns", .int(Int64(report.datasetDrift.evaluatedColumns))),
+                    ("share", .number(report.datasetDrift.share)),
+                    ("threshold", .number(report.datasetDrift.threshold)),
+                    ("drift", .bool(report.datasetDrift.drift)),
+                ])
+            ),
             ("columns", .object(columns)),
             ("ranking", .array(report.ranking.map(JSONValue.string))),
-            ("schema", .object([
-                ("added", .array(report.schema.addedColumns.map(JSONValue.string))),
-                ("missing", .array(report.schema.missingColumns.map(JSONValue.string))),
-                ("type_changes", .array(report.schema.typeChanges.map {
-                    .object([
-                        ("column", .string($0.column)), ("reference", .string($0.reference.rawValue)),
-                        ("target", .string($0.target.rawValue)),
-                    ])
-                })),
-            ])),
+            (
+                "schema",
+                .object([
+                    ("added", .array(report.schema.addedColumns.map(JSONValue.string))),
+                    ("missing", .array(report.schema.missingColumns.map(JSONValue.string))),
+                    (
+                        "type_changes",
+                        .array(
+                            report.schema.typeChanges.map {
+                                .object([
+                                    ("column", .string($0.column)), ("reference", .string($0.reference.rawValue)),
+                                    ("target", .string($0.target.rawValue)),
+                                ])
+                            })
+                    ),
+                ])
+            ),
         ]
         if let performance = report.performance {
-            var block: [(String, JSONValue)] = [("task", .string(performance.task)), ("metrics", changes(performance.changes))]
+            var block: [(String, JSONValue)] = [
+                ("task", .string(performance.task)), ("metrics", changes(performance.changes)),
+            ]
             if let auc = performance.targetClassification?.rocAUC { block.append(("roc_auc_target", metric(auc))) }
-            if let auc = performance.referenceClassification?.rocAUC { block.append(("roc_auc_reference", metric(auc))) }
+            if let auc = performance.referenceClassification?.rocAUC {
+                block.append(("roc_auc_reference", metric(auc)))
+            }
             top.append(("performance", .object(block)))
         }
         if let latency = report.latency { top.append(("latency", changes(latency.changes))) }
@@ -220,16 +264,22 @@ public enum DiffRendering {
         let byName = Dictionary(uniqueKeysWithValues: report.columns.map { ($0.name, $0) })
         for name in report.ranking {
             guard let c = byName[name] else { continue }
-            let nulls = "\(c.quality.reference?.nullRatio.map(ProfileInspection.short) ?? "-") → \(c.quality.target?.nullRatio.map(ProfileInspection.short) ?? "-")"
+            let nulls =
+                "\(c.quality.reference?.nullRatio.map(ProfileInspection.short) ?? "-") → \(c.quality.target?.nullRatio.map(ProfileInspection.short) ?? "-")"
             lines.append(
                 "| \(name) | \(c.kind?.rawValue ?? "-") | \(c.status.rawValue) | \(c.method?.rawValue ?? "-") | "
                     + "\(mainMetric(c).split(separator: " ").dropFirst().joined(separator: " ")) | "
                     + "\(c.effectSize.map(ProfileInspection.short) ?? "-") | \(nulls) |")
         }
         if let performance = report.performance {
-            lines += ["", "## Performance (\(performance.task))", "", "| metric | reference | target | change |", "|---|---|---|---|"]
+            lines += [
+                "", "## Performance (\(performance.task))", "", "| metric | reference | target | change |",
+                "|---|---|---|---|",
+            ]
             for change in performance.changes {
-                lines.append("| \(change.name) | \(change.reference.map(ProfileInspection.short) ?? "-") | \(change.target.map(ProfileInspection.short) ?? "-") | \(change.change.map(ProfileInspection.short) ?? "-") |")
+                lines.append(
+                    "| \(change.name) | \(change.reference.map(ProfileInspection.short) ?? "-") | \(change.target.map(ProfileInspection.short) ?? "-") | \(change.change.map(ProfileInspection.short) ?? "-") |"
+                )
             }
         }
         return lines.joined(separator: "\n")
@@ -241,17 +291,22 @@ public enum DiffRendering {
         let byName = Dictionary(uniqueKeysWithValues: report.columns.map { ($0.name, $0) })
         for name in report.ranking {
             guard let c = byName[name] else { continue }
-            table.append(name, c.kind?.rawValue ?? "-", c.status.rawValue, mainMetric(c), c.effectSize.map(ProfileInspection.short) ?? "-")
+            table.append(
+                name, c.kind?.rawValue ?? "-", c.status.rawValue, mainMetric(c),
+                c.effectSize.map(ProfileInspection.short) ?? "-")
         }
-        var out = keyValueLines([
-            ("dataset drift", "\(d.drift ? "YES" : "no"): \(d.driftedColumns) of \(d.evaluatedColumns) columns"),
-            ("rows", "\(report.reference.rowCount) → \(report.target.rowCount)"),
-        ]) + "\n\n" + table.rendered()
+        var out =
+            keyValueLines([
+                ("dataset drift", "\(d.drift ? "YES" : "no"): \(d.driftedColumns) of \(d.evaluatedColumns) columns"),
+                ("rows", "\(report.reference.rowCount) → \(report.target.rowCount)"),
+            ]) + "\n\n" + table.rendered()
         if let performance = report.performance {
             var perf = TextTable("metric", "reference", "target", "change")
             for change in performance.changes {
-                perf.append(change.name, change.reference.map(ProfileInspection.short) ?? "-",
-                            change.target.map(ProfileInspection.short) ?? "-", change.change.map(ProfileInspection.short) ?? "-")
+                perf.append(
+                    change.name, change.reference.map(ProfileInspection.short) ?? "-",
+                    change.target.map(ProfileInspection.short) ?? "-", change.change.map(ProfileInspection.short) ?? "-"
+                )
             }
             out += "\n\nperformance (\(performance.task))\n" + perf.rendered()
         }

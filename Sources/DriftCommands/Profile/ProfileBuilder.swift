@@ -123,7 +123,8 @@ struct ProfileBuilder {
         update(key) { acc in
             acc.rows += 1
             if acc.columns.count < width {
-                acc.columns.append(contentsOf: repeatElement(ColumnProfile(config: config), count: width - acc.columns.count))
+                acc.columns.append(
+                    contentsOf: repeatElement(ColumnProfile(config: config), count: width - acc.columns.count))
             }
             for (i, text) in record.enumerated() {
                 guard let slot = slots[i] else { continue }
@@ -164,7 +165,8 @@ struct ProfileBuilder {
         update(key) { acc in
             acc.rows += 1
             if acc.columns.count < width {
-                acc.columns.append(contentsOf: repeatElement(ColumnProfile(config: config), count: width - acc.columns.count))
+                acc.columns.append(
+                    contentsOf: repeatElement(ColumnProfile(config: config), count: width - acc.columns.count))
             }
             for (slot, value) in updates {
                 switch value {
@@ -189,7 +191,9 @@ struct ProfileBuilder {
 
     // MARK: Shared
 
-    private mutating func key(timestamp: String?, segment: [String], _ file: String, _ line: Int) throws(CLIError)
+    private mutating func key(
+        timestamp: String?, segment: [String], _ file: String, _ line: Int
+    ) throws(CLIError)
         -> Key?
     {
         var start: Int64 = 0
@@ -245,12 +249,15 @@ struct ProfileBuilder {
         return .classification(predicted: prediction, actual: target, score: s, probabilityOfActual: probability)
     }
 
-    private static func apply(_ outcome: Outcome, _ latency: String?, to acc: inout Accumulator, config: ProfileConfig) {
+    private static func apply(_ outcome: Outcome, _ latency: String?, to acc: inout Accumulator, config: ProfileConfig)
+    {
         switch outcome {
         case .none: break
         case .classification(let predicted, let actual, let score, let probability):
             var c: ClassificationProfile
-            if case .classification(let existing)? = acc.performance { c = existing } else {
+            if case .classification(let existing)? = acc.performance {
+                c = existing
+            } else {
                 c = ClassificationProfile(maxLabels: config.maxLabels, kllK: config.kllK)
             }
             acc.performance = nil
@@ -258,7 +265,9 @@ struct ProfileBuilder {
             acc.performance = .classification(c)
         case .regression(let predicted, let actual):
             var r: RegressionProfile
-            if case .regression(let existing)? = acc.performance { r = existing } else {
+            if case .regression(let existing)? = acc.performance {
+                r = existing
+            } else {
                 r = RegressionProfile(kllK: config.kllK)
             }
             acc.performance = nil

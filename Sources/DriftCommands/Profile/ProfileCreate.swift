@@ -170,7 +170,8 @@ struct ProfileCreate: AsyncParsableCommand {
                 try FileIO.write(ProfileCodec.encode(profile, format: outputFormat), to: directory + "/" + name)
             }
             if !quiet {
-                Self.report("\(profiles.count) profiles in \(directory)/", rows: builder.rows, elapsed: elapsed, builder)
+                Self.report(
+                    "\(profiles.count) profiles in \(directory)/", rows: builder.rows, elapsed: elapsed, builder)
             }
         } else {
             let path = out ?? "\(stem).\(ext)"
@@ -191,7 +192,8 @@ struct ProfileCreate: AsyncParsableCommand {
         let lower = input.lowercased()
         if lower.hasSuffix(".csv") { return .csv }
         if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") || lower.hasSuffix(".json") { return .jsonl }
-        throw CLIError("\(input): cannot tell the format from the extension; use --input-format csv|jsonl", exitCode: 64)
+        throw CLIError(
+            "\(input): cannot tell the format from the extension; use --input-format csv|jsonl", exitCode: 64)
     }
 
     static func list(_ text: String?) -> [String] {
@@ -222,7 +224,8 @@ struct ProfileCreate: AsyncParsableCommand {
 
     static func report(_ destination: String, rows: Int64, elapsed: Double, _ builder: ProfileBuilder) {
         let rate = elapsed > 0 ? Double(rows) / elapsed : 0
-        var line = "profiled \(rows) rows in \(String(format: "%.2f", elapsed)) s (\(Int(rate)) rows/s) -> \(destination)"
+        var line =
+            "profiled \(rows) rows in \(String(format: "%.2f", elapsed)) s (\(Int(rate)) rows/s) -> \(destination)"
         if builder.badTimestamps > 0 { line += "; \(builder.badTimestamps) rows without a valid timestamp skipped" }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

@@ -6,7 +6,8 @@ import Profiles
 struct ProfileInspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarise a profile (Driftwatch native or whylogs): counts, types, moments, quantiles, cardinality, frequent items."
+        abstract:
+            "Summarise a profile (Driftwatch native or whylogs): counts, types, moments, quantiles, cardinality, frequent items."
     )
 
     @Argument(help: "The profile file.")

@@ -37,34 +37,50 @@ public struct ProfileInspection: Sendable {
                 ("null_count", .int(c.nullCount)),
                 ("nan_count", .int(c.nanCount)),
                 ("inf_count", .int(c.infCount)),
-                ("types", .object([
-                    ("integral", .int(c.types.integral)), ("fractional", .int(c.types.fractional)),
-                    ("boolean", .int(c.types.boolean)), ("string", .int(c.types.string)),
-                    ("object", .int(c.types.other)),
-                ])),
+                (
+                    "types",
+                    .object([
+                        ("integral", .int(c.types.integral)), ("fractional", .int(c.types.fractional)),
+                        ("boolean", .int(c.types.boolean)), ("string", .int(c.types.string)),
+                        ("object", .int(c.types.other)),
+                    ])
+                ),
                 ("min", .number(numeric.map(\.min))),
                 ("max", .number(numeric.map(\.max))),
                 ("mean", .number(numeric.map(\.moments.mean))),
                 ("stddev", .number(stddev)),
-                ("quantiles", quantiles.map { values in
-                    .object(zip(ranks, values).map { (SketchSummary.rankKey($0), JSONValue.double($1)) })
-                } ?? .null),
-                ("cardinality", .object([
-                    ("estimate", .double(c.cardinality.estimate)),
-                    ("lower_bound", .double(c.cardinality.lowerBound(standardDeviations: 1))),
-                    ("upper_bound", .double(c.cardinality.upperBound(standardDeviations: 1))),
-                ])),
+                (
+                    "quantiles",
+                    quantiles.map { values in
+                        .object(zip(ranks, values).map { (SketchSummary.rankKey($0), JSONValue.double($1)) })
+                    } ?? .null
+                ),
+                (
+                    "cardinality",
+                    .object([
+                        ("estimate", .double(c.cardinality.estimate)),
+                        ("lower_bound", .double(c.cardinality.lowerBound(standardDeviations: 1))),
+                        ("upper_bound", .double(c.cardinality.upperBound(standardDeviations: 1))),
+                    ])
+                ),
                 ("frequent_items", items.map { .array($0.map(SketchSummary.rowJSON)) } ?? .array([])),
             ]
             if let lengths = c.stringLengths {
-                entry.append(("string_length", .object([
-                    ("min", .int(lengths.min)), ("max", .int(lengths.max)), ("mean", .double(lengths.moments.mean)),
-                ])))
+                entry.append(
+                    (
+                        "string_length",
+                        .object([
+                            ("min", .int(lengths.min)), ("max", .int(lengths.max)),
+                            ("mean", .double(lengths.moments.mean)),
+                        ])
+                    ))
             }
             columns.append((name, .object(entry)))
-            let types = [("int", c.types.integral), ("frac", c.types.fractional), ("bool", c.types.boolean),
-                         ("str", c.types.string), ("other", c.types.other)]
-                .filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            let types = [
+                ("int", c.types.integral), ("frac", c.types.fractional), ("bool", c.types.boolean),
+                ("str", c.types.string), ("other", c.types.other),
+            ]
+            .filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
             table.append(
                 name, "\(c.count)", "\(c.nullCount)", types.isEmpty ? "-" : types,
                 numeric.map { Self.short($0.moments.mean) } ?? "-", stddev.map(Self.short) ?? "-",
@@ -76,8 +92,11 @@ public struct ProfileInspection: Sendable {
             ("model", .string(profile.model)),
             ("model_version", profile.modelVersion.map(JSONValue.string) ?? .null),
             ("segment", .object(profile.segment.tags.map { ($0.key, JSONValue.string($0.value)) })),
-            ("window_start", profile.windowStart != 0 || profile.windowLength > 0
-                ? .string(Timestamps.iso(profile.windowStart)) : .null),
+            (
+                "window_start",
+                profile.windowStart != 0 || profile.windowLength > 0
+                    ? .string(Timestamps.iso(profile.windowStart)) : .null
+            ),
             ("window_seconds", .double(Double(profile.windowLength) / 1000)),
             ("upload_id", .string(profile.uploadID.description)),
             ("created_at", profile.createdAt > 0 ? .string(Timestamps.iso(profile.createdAt)) : .null),
@@ -88,9 +107,12 @@ public struct ProfileInspection: Sendable {
             ("model", profile.model + (profile.modelVersion.map { " (version \($0))" } ?? "")),
             ("format", format.rawValue),
             ("segment", profile.segment.description),
-            ("window", profile.windowLength > 0
-                ? "\(Timestamps.iso(profile.windowStart)) + \(profile.windowLength / 1000) s"
-                : (profile.windowStart != 0 ? Timestamps.iso(profile.windowStart) : "-")),
+            (
+                "window",
+                profile.windowLength > 0
+                    ? "\(Timestamps.iso(profile.windowStart)) + \(profile.windowLength / 1000) s"
+                    : (profile.windowStart != 0 ? Timestamps.iso(profile.windowStart) : "-")
+            ),
             ("rows", "\(profile.rowCount)"),
             ("upload id", profile.uploadID.description),
         ]
@@ -126,15 +148,24 @@ public struct ProfileInspection: Sendable {
                 let predicted = c.matrix[i].reduce(0, +)
                 let actual = c.labels.indices.reduce(Int64(0)) { $0 + c.matrix[$1][i] }
                 let tp = Double(c.matrix[i][i])
-                perClass.append((label, .object([
-                    ("precision", .number(predicted > 0 ? tp / Double(predicted) : nil)),
-                    ("recall", .number(actual > 0 ? tp / Double(actual) : nil)),
-                    ("support", .int(actual)),
-                ])))
+                perClass.append(
+                    (
+                        label,
+                        .object([
+                            ("precision", .number(predicted > 0 ? tp / Double(predicted) : nil)),
+                            ("recall", .number(actual > 0 ? tp / Double(actual) : nil)),
+                            ("support", .int(actual)),
+                        ])
+                    ))
             }
-            let matrix = JSONValue.object(c.labels.enumerated().map { i, label in
-                (label, JSONValue.object(c.labels.enumerated().map { j, other in (other, JSONValue.int(c.matrix[i][j])) }))
-            })
+            let matrix = JSONValue.object(
+                c.labels.enumerated().map { i, label in
+                    (
+                        label,
+                        JSONValue.object(
+                            c.labels.enumerated().map { j, other in (other, JSONValue.int(c.matrix[i][j])) })
+                    )
+                })
             let logLoss: Double? = c.logLossCount > 0 ? c.logLossSum / Double(c.logLossCount) : nil
             let json = JSONValue.object([
                 ("task", .string("classification")),
@@ -161,7 +192,10 @@ public struct ProfileInspection: Sendable {
                 ("mean_error", .number(bias)),
                 ("r2", .number(r2)),
             ])
-            return (json, "regression, \(r.count) labelled rows, MAE \(mae.map(short) ?? "-"), RMSE \(rmse.map(short) ?? "-")")
+            return (
+                json,
+                "regression, \(r.count) labelled rows, MAE \(mae.map(short) ?? "-"), RMSE \(rmse.map(short) ?? "-")"
+            )
         }
     }
 
@@ -178,6 +212,9 @@ public struct ProfileInspection: Sendable {
             ("p99_ms", .number(q?[3])),
             ("max_ms", .number(l.milliseconds.max)),
         ])
-        return (json, "\(l.requestCount) requests, p50 \(q.map { short($0[0]) } ?? "-") ms, p99 \(q.map { short($0[3]) } ?? "-") ms")
+        return (
+            json,
+            "\(l.requestCount) requests, p50 \(q.map { short($0[0]) } ?? "-") ms, p99 \(q.map { short($0[3]) } ?? "-") ms"
+        )
     }
 }

@@ -119,7 +119,8 @@ enum Timestamps {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s
         }
-        var out = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(rest / 60, 2)):\(pad(rest % 60, 2))"
+        var out =
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(rest / 60, 2)):\(pad(rest % 60, 2))"
         if millis != 0 { out += "." + pad(millis, 3) }
         return out + "Z"
     }

@@ -71,8 +71,10 @@ struct SketchBuild: AsyncParsableCommand {
         let isKLL = family == .kllDoubles || family == .kllFloats
         if k != nil, !isKLL { throw CLIError("--k applies only to kll-doubles and kll-floats") }
         if family != .hll {
-            for (set, name) in [(lgK != nil, "--lg-k"), (hllType != nil, "--hll-type"), (itemType != nil, "--item-type"),
-                (updatable, "--updatable")] where set {
+            for (set, name) in [
+                (lgK != nil, "--lg-k"), (hllType != nil, "--hll-type"), (itemType != nil, "--item-type"),
+                (updatable, "--updatable"),
+            ] where set {
                 throw CLIError("\(name) applies only to hll")
             }
         }

@@ -33,7 +33,8 @@ public struct SketchSummary: Sendable {
                 (json, text) = Self.summarize(try KLLSketch<Float>(serialized: image), itemType, options)
             }
         case .hll:
-            (json, text) = Self.summarize(try HLLSketch(serialized: image), compact: image.count > 5 && image[5] & 8 != 0)
+            (json, text) = Self.summarize(
+                try HLLSketch(serialized: image), compact: image.count > 5 && image[5] & 8 != 0)
         case .frequentItems:
             (json, text) = Self.summarize(try FrequentStringsSketch(serialized: image), options)
         }

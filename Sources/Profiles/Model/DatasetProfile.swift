@@ -1,4 +1,3 @@
-
 /// A segment: the key/value tags that select a slice of the traffic (e.g. `region=eu`). The
 /// empty segment is the whole traffic. Tags are kept sorted by key.
 public struct Segment: Sendable, Hashable, CustomStringConvertible, Comparable {

@@ -59,7 +59,8 @@ public struct ClassificationProfile: Sendable {
         count: Int64, overflowCount: Int64, logLossSum: Double, logLossCount: Int64
     ) throws(ProfileError) {
         guard labels.count <= maxLabels, Set(labels).count == labels.count else {
-            throw .invalidConfiguration("classification labels: \(labels.count) labels (maximum \(maxLabels)), duplicates not allowed")
+            throw .invalidConfiguration(
+                "classification labels: \(labels.count) labels (maximum \(maxLabels)), duplicates not allowed")
         }
         guard matrix.count == labels.count, matrix.allSatisfy({ $0.count == labels.count }),
             scoresByTrueClass.count == labels.count
@@ -96,7 +97,9 @@ public struct ClassificationProfile: Sendable {
     ///     into the true class's score sketch.
     ///   - probabilityOfActual: the probability the model gave the true class, for log loss;
     ///     clipped to [1e-15, 1] as scikit-learn does.
-    public mutating func update(predicted: String, actual: String, score: Double? = nil, probabilityOfActual: Double? = nil) {
+    public mutating func update(
+        predicted: String, actual: String, score: Double? = nil, probabilityOfActual: Double? = nil
+    ) {
         count += 1
         if let p = probabilityOfActual, p.isFinite || p == .infinity {
             logLossSum -= Self.naturalLog(Swift.min(Swift.max(p, 1e-15), 1))

@@ -42,8 +42,9 @@ public struct ProfileConfig: Sendable, Hashable {
         guard (4...21).contains(hllLgK) else {
             throw .invalidConfiguration("HLL lgK=\(hllLgK) out of range 4...21")
         }
-        guard (FrequentStringsSketch.minLgMaxMapSize...FrequentStringsSketch.maxLgMaxMapSize)
-            .contains(frequentItemsLgMaxMapSize)
+        guard
+            (FrequentStringsSketch.minLgMaxMapSize...FrequentStringsSketch.maxLgMaxMapSize)
+                .contains(frequentItemsLgMaxMapSize)
         else {
             throw .invalidConfiguration(
                 "frequent-items lgMaxMapSize=\(frequentItemsLgMaxMapSize) out of range "

@@ -49,8 +49,12 @@ public enum NativeCodec {
         message.windowLengthMs = profile.windowLength
         var id = [UInt8]()
         id.reserveCapacity(16)
-        for shift in stride(from: 56, through: 0, by: -8) { id.append(UInt8(truncatingIfNeeded: profile.uploadID.high >> shift)) }
-        for shift in stride(from: 56, through: 0, by: -8) { id.append(UInt8(truncatingIfNeeded: profile.uploadID.low >> shift)) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            id.append(UInt8(truncatingIfNeeded: profile.uploadID.high >> shift))
+        }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            id.append(UInt8(truncatingIfNeeded: profile.uploadID.low >> shift))
+        }
         message.uploadID = Data(id)
         message.createdAtMs = profile.createdAt
         message.config = encode(profile.config)
@@ -177,7 +181,8 @@ public enum NativeCodec {
             throw .malformed(format: "native", at: 0, "missing the DWP1 magic")
         }
         guard bytes.count >= headerSize else {
-            throw .malformed(format: "native", at: bytes.count, "truncated header (\(bytes.count) of \(headerSize) bytes)")
+            throw .malformed(
+                format: "native", at: bytes.count, "truncated header (\(bytes.count) of \(headerSize) bytes)")
         }
         func word(_ at: Int) -> UInt32 {
             (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * $1) }
@@ -186,7 +191,8 @@ public enum NativeCodec {
         guard length == bytes.count - headerSize else {
             throw .malformed(
                 format: "native", at: 4,
-                "body length \(length) does not match the \(bytes.count - headerSize) bytes present (truncated or padded)")
+                "body length \(length) does not match the \(bytes.count - headerSize) bytes present (truncated or padded)"
+            )
         }
         let body = Array(bytes[headerSize...])
         let expected = word(8)
@@ -287,12 +293,15 @@ public enum NativeCodec {
         // Non-finite moments are kept (whylogs profiles with infinities in their distribution
         // carry them); only a negative M2 is impossible.
         guard m.count >= 0, !(m.m2 < 0) else {
-            throw .malformed(format: "native", at: headerSize, "\(what): count \(m.count), mean \(m.mean), m2 \(m.m2) are not valid")
+            throw .malformed(
+                format: "native", at: headerSize, "\(what): count \(m.count), mean \(m.mean), m2 \(m.m2) are not valid")
         }
         return Moments(count: m.count, mean: m.mean, m2: m.m2)
     }
 
-    private static func decode(column c: Driftwatch_V1_Column, config: ProfileConfig) throws(ProfileError)
+    private static func decode(
+        column c: Driftwatch_V1_Column, config: ProfileConfig
+    ) throws(ProfileError)
         -> ColumnProfile
     {
         func bad(_ reason: String) -> ProfileError {
@@ -305,15 +314,17 @@ public enum NativeCodec {
         let types = TypeCounts(
             integral: c.types.integral, fractional: c.types.fractional, boolean: c.types.boolean,
             string: c.types.string, other: c.types.other)
-        guard [types.integral, types.fractional, types.boolean, types.string, types.other].allSatisfy({
-            (0...limit).contains($0)
-        })
+        guard
+            [types.integral, types.fractional, types.boolean, types.string, types.other].allSatisfy({
+                (0...limit).contains($0)
+            })
         else { throw bad("a type count is negative or above 2^56") }
         guard c.nanCount <= c.nullCount, types.total + c.nullCount <= c.count,
             c.trueCount <= types.boolean, c.positiveInfCount + c.negativeInfCount <= types.fractional
         else {
             throw bad(
-                "counts are inconsistent (count \(c.count), null \(c.nullCount), nan \(c.nanCount), typed \(types.total))")
+                "counts are inconsistent (count \(c.count), null \(c.nullCount), nan \(c.nanCount), typed \(types.total))"
+            )
         }
         var column = ColumnProfile(config: config)
         column.count = c.count
@@ -356,7 +367,8 @@ public enum NativeCodec {
                 let lengths = StringLengthSummary(
                     count: s.count, min: s.min, max: s.max, sum: s.sum, sumOfSquares: s.sumOfSquares)
             else {
-                throw bad("string_lengths are inconsistent (count \(s.count), min \(s.min), max \(s.max), sum \(s.sum))")
+                throw bad(
+                    "string_lengths are inconsistent (count \(s.count), min \(s.min), max \(s.max), sum \(s.sum))")
             }
             column.stringLengths = lengths
         }

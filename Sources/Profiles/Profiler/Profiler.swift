@@ -1,9 +1,10 @@
+internal import Synchronization
+
 #if canImport(Glibc)
     internal import Glibc
 #elseif canImport(Darwin)
     internal import Darwin
 #endif
-internal import Synchronization
 
 /// The in-process profiler an inference service embeds: thread-safe, about a microsecond per
 /// row, allocation-free in steady state for numeric values.
@@ -106,7 +107,9 @@ public final class Profiler: Sendable {
     /// `eventTimes[i]` (or `eventTime` for all, default now).
     ///
     /// - Throws: ``ProfileError/invalidConfiguration(_:)`` when the columns' lengths differ.
-    public func log(columns: [String: [Value]], eventTimes: [Int64]? = nil, at eventTime: Int64? = nil)
+    public func log(
+        columns: [String: [Value]], eventTimes: [Int64]? = nil, at eventTime: Int64? = nil
+    )
         throws(ProfileError)
     {
         let lengths = Set(columns.values.map(\.count))
@@ -194,10 +197,13 @@ public final class Profiler: Sendable {
     }
 
     /// Logs one request's latency (and whether it failed) in the window of `eventTime`.
-    public func logLatency(milliseconds: Double, failed: Bool = false, at eventTime: Int64? = nil, segment: Segment = .all) {
+    public func logLatency(
+        milliseconds: Double, failed: Bool = false, at eventTime: Int64? = nil, segment: Segment = .all
+    ) {
         let now = clock()
         closeIfDue(now)
-        guard let key = windowKey(eventTime ?? now, segment: segment, now: now, lateness: options.allowedLateness) else {
+        guard let key = windowKey(eventTime ?? now, segment: segment, now: now, lateness: options.allowedLateness)
+        else {
             countLate(rows: 1)
             return
         }
@@ -208,7 +214,8 @@ public final class Profiler: Sendable {
         }
     }
 
-    private func logOutcome(at eventTime: Int64?, segment: Segment, _ body: (inout ProfilerRow, ProfileConfig) -> Bool) {
+    private func logOutcome(at eventTime: Int64?, segment: Segment, _ body: (inout ProfilerRow, ProfileConfig) -> Bool)
+    {
         let now = clock()
         closeIfDue(now)
         let time = eventTime ?? now

@@ -47,8 +47,12 @@ public struct ProfilerOptions: Sendable {
         guard windowLength >= 1000, windowLength <= 31 * 86_400_000 else {
             throw .invalidConfiguration("window length \(windowLength) ms out of range 1 s...31 days")
         }
-        guard allowedLateness >= 0 else { throw .invalidConfiguration("allowed lateness \(allowedLateness) ms is negative") }
-        guard maxOutcomeDelay >= 0 else { throw .invalidConfiguration("max outcome delay \(maxOutcomeDelay) ms is negative") }
+        guard allowedLateness >= 0 else {
+            throw .invalidConfiguration("allowed lateness \(allowedLateness) ms is negative")
+        }
+        guard maxOutcomeDelay >= 0 else {
+            throw .invalidConfiguration("max outcome delay \(maxOutcomeDelay) ms is negative")
+        }
         guard (1...100_000).contains(maxOpenWindows) else {
             throw .invalidConfiguration("maxOpenWindows \(maxOpenWindows) out of range 1...100000")
         }

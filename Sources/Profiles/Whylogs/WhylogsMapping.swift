@@ -35,8 +35,11 @@ extension WhylogsCodec {
         for name in view.columns.keys.sorted() {
             do {
                 metrics.append(
-                    (name, try WhylogsColumnMetrics(
-                        column: name, components: view.columns[name]!, offset: view.columnOffsets[name] ?? 0)))
+                    (
+                        name,
+                        try WhylogsColumnMetrics(
+                            column: name, components: view.columns[name]!, offset: view.columnOffsets[name] ?? 0)
+                    ))
             } catch {
                 throw .malformed(format: "whylogs", at: error.offset ?? 0, error.reason)
             }
@@ -53,7 +56,8 @@ extension WhylogsCodec {
         }
         for segment in view.segments {
             for tag in segment.tags {
-                let key = tag.key.hasPrefix(WhylogsProfileView.tagPrefix)
+                let key =
+                    tag.key.hasPrefix(WhylogsProfileView.tagPrefix)
                     ? String(tag.key.dropFirst(WhylogsProfileView.tagPrefix.count)) : tag.key
                 tags[key] = tag.value
             }
@@ -133,7 +137,9 @@ extension WhylogsCodec {
         }
     }
 
-    private static func column(_ name: String, _ m: WhylogsColumnMetrics, config: ProfileConfig, offset: Int)
+    private static func column(
+        _ name: String, _ m: WhylogsColumnMetrics, config: ProfileConfig, offset: Int
+    )
         throws(ProfileError) -> ColumnProfile
     {
         var column = ColumnProfile(config: config)
@@ -164,14 +170,17 @@ extension WhylogsCodec {
     }
 
     /// The model-performance block of a v0 message as a performance profile.
-    private static func performance(_ model: WhylogsProfileView.ModelPerformance?, config: ProfileConfig)
+    private static func performance(
+        _ model: WhylogsProfileView.ModelPerformance?, config: ProfileConfig
+    )
         throws(ProfileError) -> PerformanceProfile?
     {
         guard let model else { return nil }
         if let c = model.classification {
             let n = c.labels.count
             guard c.cells.count == n * n else {
-                throw .malformed(format: "whylogs", at: 0, "confusion matrix has \(c.cells.count) cells for \(n) labels")
+                throw .malformed(
+                    format: "whylogs", at: 0, "confusion matrix has \(c.cells.count) cells for \(n) labels")
             }
             var matrix = [[Int64]](repeating: [Int64](repeating: 0, count: n), count: n)
             var scores = [KLLSketch<Double>?](repeating: nil, count: n)

@@ -150,10 +150,14 @@ struct HLLArray: Sendable, Equatable {
     @inline(__always)
     mutating func hipAndKxqUpdate(old: UInt8, new: UInt8) {
         if !outOfOrder { hip += Double(k) / (kxq0 + kxq1) }
-        if old < 32 { kxq0 -= HLLConstants.inversePowerOf2(old) } else {
+        if old < 32 {
+            kxq0 -= HLLConstants.inversePowerOf2(old)
+        } else {
             kxq1 -= HLLConstants.inversePowerOf2(old)
         }
-        if new < 32 { kxq0 += HLLConstants.inversePowerOf2(new) } else {
+        if new < 32 {
+            kxq0 += HLLConstants.inversePowerOf2(new)
+        } else {
             kxq1 += HLLConstants.inversePowerOf2(new)
         }
     }
@@ -255,7 +259,9 @@ struct HLLArray: Sendable, Equatable {
         var q1 = 0.0
         forEachRegister(nonZeroOnly: false) { _, v in
             if v > 0 {
-                if v < 32 { q0 += HLLConstants.inversePowerOf2(v) - 1 } else {
+                if v < 32 {
+                    q0 += HLLConstants.inversePowerOf2(v) - 1
+                } else {
                     q1 += HLLConstants.inversePowerOf2(v) - 1
                 }
             }

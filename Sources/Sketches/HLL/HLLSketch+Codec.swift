@@ -134,7 +134,8 @@ extension HLLSketch {
                     }
                 }
             } else {
-                let lgSize = lgArr < HLLConstants.lgInitSetSize
+                let lgSize =
+                    lgArr < HLLConstants.lgInitSetSize
                     ? HLLConstants.lgTableSize(count: count, floor: HLLConstants.lgInitSetSize) : lgArr
                 guard lgSize <= lgK - 3 else {
                     throw reader.error("SET table lg size \(lgSize) exceeds lg_k − 3 = \(lgK - 3)", at: 4)
@@ -156,7 +157,8 @@ extension HLLSketch {
                 // insert duplicates.
                 for (slot, coupon) in table.slots.enumerated() where coupon != 0 {
                     guard CouponTable.find(table.slots, coupon) == slot else {
-                        throw reader.error("SET coupon \(coupon) is not where its probe sequence leads", at: 12 + 4 * slot)
+                        throw reader.error(
+                            "SET coupon \(coupon) is not where its probe sequence leads", at: 12 + 4 * slot)
                     }
                 }
             }
@@ -189,7 +191,8 @@ extension HLLSketch {
             let arrayBytes = HLLArray.arrayBytes(type, lgK: lgK)
             hll.bytes = Array(try reader.bytes(arrayBytes, "the \(type.name) register array"))
             if auxCount > 0 {
-                let lgSize = compact
+                let lgSize =
+                    compact
                     ? HLLConstants.lgTableSize(count: auxCount, floor: HLLConstants.lgAuxArrInts[lgK]) : lgArr
                 guard lgSize <= lgK else {
                     throw reader.error("aux table lg size \(lgSize) exceeds lg_k \(lgK)", at: 4)

@@ -363,7 +363,8 @@ struct CouponTable: Sendable, Equatable {
     func bound(upper: Bool, standardDeviations: Int) -> Double {
         let c = Double(count)
         let estimate = HLLInterpolation.coupon(c)
-        let denominator = upper
+        let denominator =
+            upper
             ? 1 - Double(standardDeviations) * HLLConstants.couponRSE
             : 1 + Double(standardDeviations) * HLLConstants.couponRSE
         return Swift.max(estimate / denominator, c)

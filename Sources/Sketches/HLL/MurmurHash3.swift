@@ -10,7 +10,9 @@ public enum MurmurHash3 {
     @usableFromInline static let c2: UInt64 = 0x4cf5_ad43_2745_937f
 
     /// The 128-bit hash of `bytes` as the two 64-bit halves (h1, h2).
-    public static func hash128(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = dataSketchesSeed)
+    public static func hash128(
+        _ bytes: UnsafeRawBufferPointer, seed: UInt64 = dataSketchesSeed
+    )
         -> (h1: UInt64, h2: UInt64)
     {
         var h1 = seed
