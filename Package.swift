@@ -18,6 +18,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure value types: DataSketches-compatible KLL, HLL, frequent items. stdlib only.
@@ -30,6 +38,9 @@ let package = Package(
         ),
         // Pure statistics over two profiles: drift distances and tests, data quality, performance.
         .target(name: "Drift", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
+        // Renderers shared by the CLI and the server: profile and sketch summaries, drift
+        // reports (JSON, Markdown, text).
+        .target(name: "Reports", dependencies: ["Drift", "Profiles", "Sketches"], swiftSettings: upcoming),
         // The CLI's commands, in a library so that tests can call them.
         .target(
             name: "DriftCommands",
@@ -37,6 +48,9 @@ let package = Package(
                 "Sketches",
                 "Profiles",
                 "Drift",
+                "Reports",
+                "Storage",
+                "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -49,6 +63,23 @@ let package = Package(
             name: "Storage",
             dependencies: ["Profiles", "CLibPQ"],
             resources: [.copy("Migrations")],
+            swiftSettings: upcoming
+        ),
+        // `drift serve`: the Hummingbird 2 application, auth, ingest, rollup and metric services.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Profiles", "Drift", "Reports", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("Resources")],
             swiftSettings: upcoming
         ),
         // Throughput harness for scripts/bench (compared with Apache DataSketches in the same run).
@@ -75,10 +106,25 @@ let package = Package(
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Profiles", "Sketches"], swiftSettings: upcoming),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Profiles"], swiftSettings: upcoming),
+        // Test helpers shared by the storage and server tests: a PostgreSQL database per suite.
+        .target(
+            name: "DriftTestSupport", dependencies: ["Storage", "Profiles"], path: "Tests/TestSupport",
+            swiftSettings: upcoming),
+        .testTarget(
+            name: "StorageTests", dependencies: ["Storage", "Profiles", "DriftTestSupport"], swiftSettings: upcoming),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Storage", "Profiles", "Drift", "Reports", "DriftTestSupport", "drift",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "DriftCommandsTests",
-            dependencies: ["DriftCommands", "Sketches", "drift"],
+            dependencies: ["DriftCommands", "Reports", "Sketches", "DriftTestSupport", "drift"],
             swiftSettings: upcoming
         ),
     ]

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import DriftCommands
+@testable import Reports
 
 @Suite struct JSONValueTests {
     @Test func keepsKeyOrderAndEscapesStrings() {

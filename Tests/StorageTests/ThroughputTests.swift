@@ -1,3 +1,4 @@
+import DriftTestSupport
 import Profiles
 import Testing
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Profiles
+import Reports
 
 /// `drift profile INPUT`: profile a CSV or JSON Lines file into one profile, or one per
 /// window and segment.

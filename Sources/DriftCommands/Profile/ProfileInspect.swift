@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Profiles
+import Reports
 
 /// `drift profile inspect FILE`: summarise a native or whylogs profile.
 struct ProfileInspect: AsyncParsableCommand {

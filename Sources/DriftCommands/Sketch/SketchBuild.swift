@@ -1,4 +1,5 @@
 import ArgumentParser
+import Reports
 import Sketches
 
 /// `drift sketch build`: build a sketch from one item per line and write its image.

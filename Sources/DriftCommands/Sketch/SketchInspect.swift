@@ -1,4 +1,5 @@
 import ArgumentParser
+import Reports
 import Sketches
 
 /// `drift sketch inspect FILE`: detect the family of an image and print its answers.

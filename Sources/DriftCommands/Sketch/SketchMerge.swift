@@ -1,4 +1,5 @@
 import ArgumentParser
+import Reports
 import Sketches
 
 /// `drift sketch merge A B ... --out C`: merge images of one family.

@@ -60,6 +60,15 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
 
     /// SQLSTATE `23505`: a unique constraint or index rejected a row.
     public var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// Whether retrying the same work may succeed: the connection broke or could not be made,
+    /// the server is shutting down or starting (class 08, 57P01–57P03), or the transaction lost
+    /// a serialization conflict or a deadlock (40001, 40P01).
+    public var isTransient: Bool {
+        if code == .connection { return true }
+        guard let state = sqlState else { return false }
+        return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "40001", "40P01"].contains(state)
+    }
     /// SQLSTATE `40001` or `40P01`: a serialization failure or deadlock; the transaction may be
     /// retried as a whole.
     public var isRetryable: Bool { sqlState == "40001" || sqlState == "40P01" }

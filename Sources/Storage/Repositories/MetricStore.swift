@@ -59,6 +59,20 @@ public final class MetricStore: Sendable {
     /// Returns the number of rows written.
     @discardableResult
     public func upsert(_ records: [MetricRecord]) async throws -> Int {
+        let rows = Self.latest(records)
+        guard !rows.isEmpty else { return 0 }
+        for month in Set(rows.map { RFC3339.monthStart(containing: $0.window.windowStart) }).sorted() {
+            try await partitions.ensure(containing: month)
+        }
+        let parameters = Self.parameters(rows)
+        return try await pool.withConnection { connection in
+            try connection.execute(Self.upsertSQL, parameters)
+        }
+    }
+
+    /// `records` with one record per key (stream, granularity, window, column, metric,
+    /// baseline): the later of two wins.
+    static func latest(_ records: [MetricRecord]) -> [MetricRecord] {
         struct Key: Hashable {
             var window: RollupWindow
             var column: String, metric: String, baseline: String
@@ -67,29 +81,26 @@ public final class MetricStore: Sendable {
         for (i, r) in records.enumerated() {
             latest[Key(window: r.window, column: r.column, metric: r.metric, baseline: r.baseline)] = i
         }
-        let rows = latest.values.sorted().map { records[$0] }
-        guard !rows.isEmpty else { return 0 }
-        for month in Set(rows.map { RFC3339.monthStart(containing: $0.window.windowStart) }).sorted() {
-            try await partitions.ensure(containing: month)
-        }
-        let parameters: [PostgresValue] = [
+        return latest.values.sorted().map { records[$0] }
+    }
+
+    static func parameters(_ rows: [MetricRecord]) -> [PostgresValue] {
+        [
             .int64Array(rows.map(\.window.streamID)), .textArray(rows.map(\.window.granularity.rawValue)),
             .timestampArray(milliseconds: rows.map(\.window.windowStart)), .textArray(rows.map(\.column)),
             .textArray(rows.map(\.metric)), .textArray(rows.map(\.baseline)), .doubleArray(rows.map(\.value)),
             .doubleArray(rows.map(\.bound)), .doubleArray(rows.map(\.pValue)),
         ]
-        return try await pool.withConnection { connection in
-            try connection.execute(
-                """
-                INSERT INTO metrics
-                    (stream_id, granularity, window_start, column_name, metric, baseline, value, bound, p_value)
-                SELECT * FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-                                     $7::float8[], $8::float8[], $9::float8[])
-                ON CONFLICT (stream_id, granularity, column_name, metric, baseline, window_start) DO UPDATE SET
-                    value = EXCLUDED.value, bound = EXCLUDED.bound, p_value = EXCLUDED.p_value, computed_at = now()
-                """, parameters)
-        }
     }
+
+    static let upsertSQL = """
+        INSERT INTO metrics
+            (stream_id, granularity, window_start, column_name, metric, baseline, value, bound, p_value)
+        SELECT * FROM unnest($1::int8[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                             $7::float8[], $8::float8[], $9::float8[])
+        ON CONFLICT (stream_id, granularity, column_name, metric, baseline, window_start) DO UPDATE SET
+            value = EXCLUDED.value, bound = EXCLUDED.bound, p_value = EXCLUDED.p_value, computed_at = now()
+        """
 
     /// A metric's time series for a model: windows starting in `[from, to)` at one
     /// granularity, ordered by window then stream; optionally one segment and one baseline

@@ -92,6 +92,7 @@ public final class RollupStore: Sendable {
     private static func rollUp(
         limit: Int, granularities: [Granularity], months: inout Set<Int64>, _ connection: PostgresConnection
     ) throws -> RollupPass {
+        try PartitionManager.holdCreationLock(connection)
         let claimed = try ProfileStore.claimPending(limit: limit, connection)
         guard !claimed.isEmpty else { return RollupPass(rawProfiles: 0, windows: [], setAside: []) }
         var setAside: [(id: Int64, reason: String)] = []

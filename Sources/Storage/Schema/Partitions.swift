@@ -83,6 +83,19 @@ public final class PartitionManager: Sendable {
     /// harmless ensure.)
     ///
     /// - Precondition: `connection` is not inside a transaction.
+    /// Takes, for the rest of the caller's transaction, the partition-creation lock in shared
+    /// mode. `drift_ensure_partitions` takes it exclusively before it attaches partitions
+    /// (which locks the partitioned parents); a transaction that touches several partitioned
+    /// tables (a rollup pass, a metric pass, re-queueing metrics) takes it first, so that it
+    /// either waits for a creation to finish or makes the creation wait, instead of the two
+    /// deadlocking. Transactions holding it do not wait for each other.
+    ///
+    /// - Precondition: `connection` is inside a transaction.
+    public static func holdCreationLock(_ connection: PostgresConnection) throws {
+        precondition(connection.transactionState == .inTransaction, "holdCreationLock needs a transaction")
+        try connection.execute("SELECT pg_advisory_xact_lock_shared(hashtext('drift_ensure_partitions'))")
+    }
+
     static func retryingMissingPartition<T>(
         _ connection: PostgresConnection, months: () -> Set<Int64>, _ body: () throws -> T
     ) throws -> T {

@@ -1,5 +1,5 @@
 import Foundation
-import Storage
+public import Storage
 import Synchronization
 
 /// The PostgreSQL server the storage tests run against, and a database of its own per suite.
@@ -9,14 +9,17 @@ import Synchronization
 /// ``EmbeddedPostgres`` in a temporary directory. Each suite gets a fresh database with a
 /// random name (migrated unless asked otherwise); all of them are dropped, and the throwaway
 /// cluster stopped and removed, when the test process exits.
-struct TestDatabase: Sendable {
-    let name: String
+public struct TestDatabase: Sendable {
+    public let name: String
     /// The server's connection string; ``overrides`` selects this database.
-    let conninfo: String
-    var overrides: [String: String] { ["dbname": name] }
+    public let conninfo: String
+    public var overrides: [String: String] { ["dbname": name] }
+
+    /// A placeholder for tests that bring their own server (nothing is created or dropped).
+    public static let unmanaged = TestDatabase(name: "", conninfo: "")
 
     /// A pool on this database.
-    func pool(maxConnections: Int = 4, healthCheckInterval: Duration = .seconds(30)) -> ConnectionPool {
+    public func pool(maxConnections: Int = 4, healthCheckInterval: Duration = .seconds(30)) -> ConnectionPool {
         ConnectionPool(
             configuration: ConnectionPool.Configuration(
                 conninfo: conninfo, overrides: overrides, maxConnections: maxConnections,
@@ -24,10 +27,10 @@ struct TestDatabase: Sendable {
     }
 
     /// A connection on this database.
-    func connect() throws -> PostgresConnection { try PostgresConnection(conninfo, overrides: overrides) }
+    public func connect() throws -> PostgresConnection { try PostgresConnection(conninfo, overrides: overrides) }
 
     /// A new database on the test server, dropped at exit.
-    static func create(_ label: String, migrated: Bool = true) throws -> TestDatabase {
+    public static func create(_ label: String, migrated: Bool = true) throws -> TestDatabase {
         let server = try Server.shared.get()
         var random = SystemRandomNumberGenerator()
         let name =
@@ -42,7 +45,7 @@ struct TestDatabase: Sendable {
     }
 
     /// The suite-wide database for `label`, created on first use.
-    static func shared(_ label: String) throws -> TestDatabase {
+    public static func shared(_ label: String) throws -> TestDatabase {
         try Server.suites.withLock { suites in
             if let existing = suites[label] { return existing }
             let database = try create(label)
@@ -91,10 +94,10 @@ struct TestDatabase: Sendable {
 }
 
 /// A seeded generator for randomised storage tests (SplitMix64: Steele, Lea, Flood 2014).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SeededRandom: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -104,8 +107,9 @@ struct SeededRandom: RandomNumberGenerator {
 }
 
 /// A set that concurrent tasks add to.
-final class Collector<Element: Hashable & Sendable>: Sendable {
+public final class Collector<Element: Hashable & Sendable>: Sendable {
     private let elements = Mutex<Set<Element>>([])
-    func add(_ more: some Sequence<Element>) { elements.withLock { $0.formUnion(more) } }
-    var values: Set<Element> { elements.withLock { $0 } }
+    public init() {}
+    public func add(_ more: some Sequence<Element>) { elements.withLock { $0.formUnion(more) } }
+    public var values: Set<Element> { elements.withLock { $0 } }
 }

@@ -95,11 +95,11 @@ public struct ProfileInspection: Sendable {
             (
                 "window_start",
                 profile.windowStart != 0 || profile.windowLength > 0
-                    ? .string(Timestamps.iso(profile.windowStart)) : .null
+                    ? .string(ISOTime.format(milliseconds: profile.windowStart)) : .null
             ),
             ("window_seconds", .double(Double(profile.windowLength) / 1000)),
             ("upload_id", .string(profile.uploadID.description)),
-            ("created_at", profile.createdAt > 0 ? .string(Timestamps.iso(profile.createdAt)) : .null),
+            ("created_at", profile.createdAt > 0 ? .string(ISOTime.format(milliseconds: profile.createdAt)) : .null),
             ("row_count", .int(profile.rowCount)),
             ("columns", .object(columns)),
         ]
@@ -110,8 +110,8 @@ public struct ProfileInspection: Sendable {
             (
                 "window",
                 profile.windowLength > 0
-                    ? "\(Timestamps.iso(profile.windowStart)) + \(profile.windowLength / 1000) s"
-                    : (profile.windowStart != 0 ? Timestamps.iso(profile.windowStart) : "-")
+                    ? "\(ISOTime.format(milliseconds: profile.windowStart)) + \(profile.windowLength / 1000) s"
+                    : (profile.windowStart != 0 ? ISOTime.format(milliseconds: profile.windowStart) : "-")
             ),
             ("rows", "\(profile.rowCount)"),
             ("upload id", profile.uploadID.description),
@@ -130,14 +130,14 @@ public struct ProfileInspection: Sendable {
         text = keyValueLines(header) + "\n\n" + (columns.isEmpty ? "no columns" : table.rendered())
     }
 
-    static func short(_ x: Double) -> String {
+    public static func short(_ x: Double) -> String {
         guard x.isFinite else { return "\(x)" }
         if x != 0 && (abs(x) >= 1e7 || abs(x) < 1e-3) { return String(format: "%.3e", x) }
         let rounded = (x * 1000).rounded() / 1000
         return rounded == rounded.rounded() ? String(Int64(rounded)) : "\(rounded)"
     }
 
-    static func performance(_ p: PerformanceProfile) -> (JSONValue, String) {
+    public static func performance(_ p: PerformanceProfile) -> (JSONValue, String) {
         switch p {
         case .classification(let c):
             let total = Double(c.matrixTotal)
@@ -199,7 +199,7 @@ public struct ProfileInspection: Sendable {
         }
     }
 
-    static func latency(_ l: LatencyProfile) -> (JSONValue, String) {
+    public static func latency(_ l: LatencyProfile) -> (JSONValue, String) {
         let q = l.milliseconds.quantiles(ranks: [0.5, 0.9, 0.95, 0.99])
         let errorRate: Double? = l.requestCount > 0 ? Double(l.errorCount) / Double(l.requestCount) : nil
         let json = JSONValue.object([

@@ -75,7 +75,7 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// Shortest text that reads back as the same double (Swift's `description`), with
     /// integral values written without a trailing `.0`.
-    static func format(_ d: Double) -> String {
+    public static func format(_ d: Double) -> String {
         if d.isNaN { return "\"NaN\"" }
         if d.isInfinite { return d > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
         if d == d.rounded(), abs(d) < 1e15 {
@@ -84,7 +84,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         return d.description
     }
 
-    static func escape(_ s: String, into out: inout String) {
+    public static func escape(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

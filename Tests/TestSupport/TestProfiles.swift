@@ -1,16 +1,14 @@
-import Profiles
-
-@testable import Storage
+public import Profiles
 
 /// Test profiles whose counts are easy to check after merging: a latency block with a known
 /// request count (and optionally numeric columns).
-enum TestProfiles {
-    static let minute: Int64 = 60_000
-    static let hour: Int64 = 3_600_000
-    static let day: Int64 = 86_400_000
+public enum TestProfiles {
+    public static let minute: Int64 = 60_000
+    public static let hour: Int64 = 3_600_000
+    public static let day: Int64 = 86_400_000
 
     /// A profile of `requests` requests in `[windowStart, windowStart + windowLength)`.
-    static func latency(
+    public static func latency(
         model: String = "fraud", segment: Segment = .all, windowStart: Int64, windowLength: Int64 = 10 * minute,
         requests: Int, random: inout SeededRandom
     ) -> DatasetProfile {
@@ -24,7 +22,7 @@ enum TestProfiles {
     }
 
     /// A profile with `columns` numeric columns of `rows` rows each.
-    static func columns(
+    public static func columns(
         model: String = "fraud", columns: Int, rows: Int, windowStart: Int64, windowLength: Int64 = minute,
         random: inout SeededRandom
     ) -> DatasetProfile {
@@ -39,11 +37,11 @@ enum TestProfiles {
         return profile
     }
 
-    static func bytes(_ profile: DatasetProfile) -> [UInt8] { NativeCodec.encode(profile) }
+    public static func bytes(_ profile: DatasetProfile) -> [UInt8] { NativeCodec.encode(profile) }
 
     /// Whether profiles with columns survive an encode/decode round trip. They do not while
     /// the HLL sketch is the local stand-in, whose images do not decode.
-    static let columnsRoundTrip: Bool = {
+    public static let columnsRoundTrip: Bool = {
         var rng = SeededRandom(seed: 1)
         let profile = columns(columns: 1, rows: 10, windowStart: 0, random: &rng)
         return (try? NativeCodec.decode(NativeCodec.encode(profile))) != nil

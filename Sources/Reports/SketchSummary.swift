@@ -151,13 +151,13 @@ public struct SketchSummary: Sendable {
 
     /// Estimate descending, ties by item so that the output is deterministic (the library
     /// leaves tie order unspecified).
-    static func sortedRows(_ rows: [FrequentItemsRow]) -> [FrequentItemsRow] {
+    public static func sortedRows(_ rows: [FrequentItemsRow]) -> [FrequentItemsRow] {
         rows.sorted { a, b in
             a.estimate != b.estimate ? a.estimate > b.estimate : a.item.utf8.lexicographicallyPrecedes(b.item.utf8)
         }
     }
 
-    static func rowJSON(_ row: FrequentItemsRow) -> JSONValue {
+    public static func rowJSON(_ row: FrequentItemsRow) -> JSONValue {
         .object([
             ("item", .string(row.item)),
             ("estimate", .uint(row.estimate)),

@@ -1,13 +1,13 @@
 /// Left-aligned columns for the CLI's human-readable (non-`--json`) output.
-struct TextTable {
-    var header: [String]
-    var rows: [[String]] = []
+public struct TextTable {
+    public var header: [String]
+    public var rows: [[String]] = []
 
-    init(_ header: String...) { self.header = header }
+    public init(_ header: String...) { self.header = header }
 
-    mutating func append(_ row: String...) { rows.append(row) }
+    public mutating func append(_ row: String...) { rows.append(row) }
 
-    func rendered() -> String {
+    public func rendered() -> String {
         let all = [header] + rows
         let columns = all.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: columns)
@@ -23,7 +23,7 @@ struct TextTable {
 }
 
 /// `key: value` lines with the values aligned.
-func keyValueLines(_ pairs: [(String, String)]) -> String {
+public func keyValueLines(_ pairs: [(String, String)]) -> String {
     let width = pairs.map(\.0.count).max() ?? 0
     return pairs.map { key, value in
         key + ":" + String(repeating: " ", count: width - key.count + 1) + value
