@@ -91,6 +91,15 @@ public enum DiffRendering {
                             ("cuts", .array(bins.cuts.map { JSONValue.number($0) })),
                             ("reference", .array(bins.reference.map { JSONValue.number($0) })),
                             ("target", .array(bins.target.map { JSONValue.number($0) })),
+                            ("reference_error", .array(bins.referenceError.map { JSONValue.number($0) })),
+                            ("target_error", .array(bins.targetError.map { JSONValue.number($0) })),
+                            (
+                                "rank_error",
+                                .object([
+                                    ("reference", .number(bins.referenceRankError)),
+                                    ("target", .number(bins.targetRankError)),
+                                ])
+                            ),
                         ])
                     ))
             }

@@ -43,6 +43,20 @@ import Testing
         let changedColumns = try #require(changed["columns"] as? [String: [String: Any]])
         #expect(changedColumns["x"]?["drift"] as? Bool == true)
         #expect(changedColumns["x"]?["type"] as? String == "numeric")
+        // the bins with each side's masses and errors: x is 0…49 eight times, deciles 4, 9, …, 44
+        // (10 bins); every shifted value is above 39. 400 rows > k = 200: the sketches compacted,
+        // so both sides carry a mass error (the PMF error at k = 200, 1.65%) and a rank error
+        let bins = try #require(changedColumns["x"]?["bins"] as? [String: Any])
+        #expect(bins["cuts"] as? [Double] == [4, 9, 14, 19, 24, 29, 34, 39, 44])
+        for side in ["reference", "target"] {
+            let masses = try #require(bins[side] as? [Double])
+            let errors = try #require(bins["\(side)_error"] as? [Double])
+            #expect(masses.count == 10 && abs(masses.reduce(0, +) - 1) < 1e-12, "\(side) \(masses)")
+            #expect(errors.count == 10 && errors.allSatisfy { abs($0 - 0.0165) < 0.0001 }, "\(side) \(errors)")
+        }
+        #expect((bins["target"] as? [Double])?.prefix(8).allSatisfy { $0 == 0 } == true)
+        let rankErrors = try #require(bins["rank_error"] as? [String: Double])
+        #expect(rankErrors.count == 2 && rankErrors.values.allSatisfy { abs($0 - 0.0133) < 0.0001 })
         let quality = try #require(changedColumns["c"]?["quality"] as? [String: Any])
         #expect(quality["new_categories"] as? [String] == ["c"])
         #expect(quality["missing_categories"] as? [String] == ["a"])

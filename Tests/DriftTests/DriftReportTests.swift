@@ -79,6 +79,62 @@ struct DriftReportTests {
         #expect(report.target.rowCount == 0)
     }
 
+    /// An empty target window that still names the columns (a window with no rows): every
+    /// column is skipped, nothing drifts, nothing is ranked.
+    @Test func emptyTargetWindowWithColumnsIsSkipped() {
+        let reference = Self.sample(seed: 1)
+        let empty = dataset(Dictionary(uniqueKeysWithValues: reference.columns.keys.map { ($0, column([])) }))
+        let report = DriftReport.compare(reference: reference, target: empty)
+        #expect(report.columns.count == 4)
+        for c in report.columns {
+            #expect(c.status == .skipped && !c.drift && c.metrics.isEmpty, "\(c.name): \(c.status)")
+            #expect(c.note == "no numbers in the target" || c.note == "no categories in the target", "\(c.name)")
+        }
+        #expect(report.datasetDrift.evaluatedColumns == 0 && !report.datasetDrift.drift && report.ranking.isEmpty)
+        #expect(report.schema.isEmpty && report.target.rowCount == 0)
+    }
+
+    struct IdenticalCase: Sendable, CustomTestStringConvertible {
+        let name: String
+        let values: [Value]
+        var testDescription: String { name }
+    }
+
+    static let identicalCases: [IdenticalCase] = {
+        var rng = TestRandom(seed: 9)
+        return [
+            // a compacted KLL sketch (continuous values, n ≫ k)
+            IdenticalCase(name: "continuous", values: (0..<5000).map { _ in .double(rng.normal()) }),
+            // a constant, compacted
+            IdenticalCase(name: "constant", values: [Value](repeating: .double(5), count: 3000)),
+            // integers tracked exactly by the frequent-items sketch
+            IdenticalCase(name: "integers", values: (0..<3000).map { .int(Int64($0 % 7)) }),
+            // one category only
+            IdenticalCase(name: "single category", values: [Value](repeating: .string("a"), count: 50)),
+            // more categories than the frequent-items sketch tracks: an "other" mass on both sides
+            IdenticalCase(name: "purged categories", values: (0..<4000).map { .string("c\(($0 * 7919) % 500)") }),
+            // a few values with nulls
+            IdenticalCase(name: "with nulls", values: [.double(1), .null, .double(2), .null, .double(2)]),
+        ]
+    }()
+
+    /// Identical profiles: every statistic exactly 0 (p-values 1), no drift, for every kind of
+    /// column the statistics treat differently.
+    @Test(arguments: identicalCases)
+    func identicalColumnsGiveExactlyZero(c: IdenticalCase) {
+        let profile = dataset(["v": column(c.values)])
+        let report = DriftReport.compare(reference: profile, target: profile)
+        let v = report[column: "v"]!
+        #expect(v.status == .ok && !v.drift, "\(v.status) \(v.note ?? "")")
+        #expect(!v.metrics.isEmpty)
+        for (method, metric) in v.metrics {
+            #expect(metric.value == 0, "\(method) = \(metric.value)")
+            if let p = metric.pValue { #expect(p == 1, "\(method) p = \(p)") }
+        }
+        #expect(v.bins.map { $0.reference == $0.target } ?? true)
+        #expect(!report.datasetDrift.drift && report.datasetDrift.driftedColumns == 0)
+    }
+
     @Test func columnOnOneSideOnly() {
         let reference = dataset(["a": column(doubles: [1, 2, 3]), "old": column(doubles: [1])])
         let target = dataset(["a": column(doubles: [1, 2, 3]), "new": column(strings: ["z"])])

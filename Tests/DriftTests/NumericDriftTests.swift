@@ -104,6 +104,62 @@ struct NumericDriftTests {
             "seed \(seed): PSI \(psi) vs exact deciles \(exactDecilePSI)")
     }
 
+    /// Where a cut is a single retained item of weight w of a compacted sketch, that item counts
+    /// (w + 1)/2 (the inclusive rank there is biased upwards by about (w − 1)/2); ties, exact
+    /// distributions and cuts between retained items keep plain inclusive weights.
+    @Test func massesAreDebiasedAtSingleRetainedItems() {
+        // cumulative weights 2, 4, 8, 12, 16; quartiles at weights 4, 8, 12 → items 2, 3, 4
+        let compacted = SketchDistribution(
+            items: [1, 2, 3, 4, 5], weights: [2, 2, 4, 4, 4], rankError: 0.01, massError: 0.01)
+        let other = SketchDistribution(
+            items: [1.5, 2.5, 3.5, 4.5], weights: [4, 4, 4, 4], rankError: 0.01, massError: 0.01)
+        let bins = NumericBins(reference: compacted, target: other, count: 4, binning: .quantiles)
+        #expect(bins.cuts == [2, 3, 4])
+        // F̃(2) = 2 + 3/2, F̃(3) = 4 + 5/2, F̃(4) = 8 + 5/2
+        let expected: [Double] = [3.5, 3, 4, 5.5].map { $0 / 16 }
+        #expect(bins.reference == expected)
+        // the cuts fall between the target's items: plain weights
+        #expect(bins.target == [0.25, 0.25, 0.25, 0.25])
+        // the same sketch on both sides: the same masses, every distance exactly 0
+        let same = NumericBins(reference: compacted, target: compacted, count: 4, binning: .quantiles)
+        #expect(same.reference == same.target)
+        // a tie at the cut (the value is not there by a coin flip): full weight
+        let tied = SketchDistribution(items: [1, 2, 2, 3], weights: [2, 2, 2, 2], rankError: 0.01, massError: 0.01)
+        #expect(NumericBins.masses(tied, cuts: [2]) == [0.75, 0.25])
+        // weight 1 and exact distributions: nothing to correct
+        let exact = SketchDistribution(exactValues: [1, 2, 3, 4])
+        #expect(NumericBins.masses(exact, cuts: [2]) == [0.5, 0.5])
+    }
+
+    /// The correction removes a real bias: over seeded streams, the compacted reference's CDF at
+    /// its own deciles overestimates the true CDF on average without it and is about unbiased
+    /// with it (20 streams of 20,000 uniforms, k = 200: +0.152% plain, +0.010% debiased).
+    @Test func debiasedReferenceCDFIsCloserOnAverage() throws {
+        var plainError = 0.0
+        var debiasedError = 0.0
+        var samples = 0
+        for seed in UInt64(1)...20 {
+            var rng = TestRandom(seed: seed)
+            var kll = try KLLSketch<Double>(k: 200, randomSeed: seed &* 0x9E37_79B9)
+            let values = (0..<20_000).map { _ in rng.unit() }
+            for value in values { kll.update(value) }
+            let sorted = values.sorted()
+            let distribution = SketchDistribution(kll)
+            let cuts = NumericBins.cutPoints(reference: distribution, count: 10, binning: .quantiles)
+            let n = Double(distribution.count)
+            for cut in cuts {
+                let truth = Exact.cdf(sorted, cut)
+                plainError += Double(distribution.weight(atOrBelow: cut)) / n - truth
+                debiasedError += distribution.debiasedWeight(atOrBelow: cut) / n - truth
+                samples += 1
+            }
+        }
+        let plain = plainError / Double(samples)
+        let debiased = debiasedError / Double(samples)
+        #expect(plain > 0.0008, "mean plain error \(plain)")
+        #expect(abs(debiased) < 0.0004, "mean debiased error \(debiased)")
+    }
+
     @Test func tiedReferenceCollapsesCutPoints() {
         // 70% zeros, 30% ones: the deciles are 0 (×7) and 1 (×2): cuts [0, 1], three bins, the
         // last (above the reference's maximum) empty in the reference

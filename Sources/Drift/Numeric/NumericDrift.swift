@@ -20,6 +20,10 @@ public struct NumericBins: Sendable, Hashable {
     /// Per-bin mass error of each side (the sketch's PMF error; 0 when exact).
     public var referenceError: [Double]
     public var targetError: [Double]
+    /// Each side's single-rank error ε (``SketchDistribution/rankError``; 0 when exact): the
+    /// cuts are the reference's quantiles within `referenceRankError` in rank.
+    public var referenceRankError: Double
+    public var targetRankError: Double
 
     /// Bins cut from `reference` and filled from both sides.
     ///
@@ -31,6 +35,8 @@ public struct NumericBins: Sendable, Hashable {
         self.target = Self.masses(target, cuts: cuts)
         referenceError = [Double](repeating: reference.massError, count: cuts.count + 1)
         targetError = [Double](repeating: target.massError, count: cuts.count + 1)
+        referenceRankError = reference.rankError
+        targetRankError = target.rankError
     }
 
     /// The `count − 1` inner cut points, duplicates removed: the quantiles
@@ -61,18 +67,22 @@ public struct NumericBins: Sendable, Hashable {
         return cuts
     }
 
-    /// The mass of each bin `(−∞, c₁], …, (c_K, +∞)`.
+    /// The mass of each bin `(−∞, c₁], …, (c_K, +∞)`: differences of the weight at or below
+    /// each cut (``SketchDistribution/debiasedWeight(atOrBelow:)``, which corrects a compacted
+    /// sketch's weight where a cut is one of its retained items), over the total.
+    ///
+    /// - Complexity: O(K log r) for K cuts and r retained items.
     public static func masses(_ distribution: SketchDistribution, cuts: [Double]) -> [Double] {
         let total = Double(distribution.count)
         var result: [Double] = []
         result.reserveCapacity(cuts.count + 1)
-        var previous: UInt64 = 0
+        var previous = 0.0
         for cut in cuts {
-            let weight = distribution.weight(atOrBelow: cut)
-            result.append(Double(weight - previous) / total)
+            let weight = distribution.debiasedWeight(atOrBelow: cut)
+            result.append((weight - previous) / total)
             previous = weight
         }
-        result.append(Double(distribution.count - previous) / total)
+        result.append((total - previous) / total)
         return result
     }
 }

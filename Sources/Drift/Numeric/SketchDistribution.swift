@@ -77,6 +77,24 @@ public struct SketchDistribution: Sendable {
         maximum = sorted.last ?? 0
     }
 
+    /// A distribution with the given retained items (ascending) and weights, as a compacted
+    /// sketch's sorted view would have them (for tests of the weighting).
+    init(items: [Double], weights: [UInt64], rankError: Double, massError: Double) {
+        precondition(items.count == weights.count && zip(items, items.dropFirst()).allSatisfy { $0 <= $1 })
+        var total: UInt64 = 0
+        self.items = items
+        cumulativeWeights = weights.map {
+            total += $0
+            return total
+        }
+        count = total
+        isExact = rankError == 0 && weights.allSatisfy { $0 == 1 }
+        self.rankError = rankError
+        self.massError = massError
+        minimum = items.first ?? 0
+        maximum = items.last ?? 0
+    }
+
     /// The exact distribution of an integer column whose frequent-items sketch tracked every
     /// distinct value (no purge): its counts are then exact, unlike the KLL sketch's ranks, so
     /// every statistic of such a column (counts, flags, ratings, 0/1 labels) is exact. nil when
@@ -122,6 +140,39 @@ public struct SketchDistribution: Sendable {
             if items[middle] <= x { low = middle + 1 } else { high = middle }
         }
         return low == 0 ? 0 : cumulativeWeights[low - 1]
+    }
+
+    /// The weight at or below `x`, corrected where `x` is a single retained item of weight
+    /// w > 1 (a compacted KLL sketch): that item counts (w + 1)/2 rather than w. The binned
+    /// statistics take their masses from this.
+    ///
+    /// Why: an item survives each compaction by a coin flip that keeps either it or its
+    /// neighbour in the sorted run, so *given that `x` was retained*, its weight stands for about
+    /// (w − 1)/2 stream items above it on average, which the inclusive rank counts as ≤ x: the
+    /// sketch's CDF at its own items is biased upwards by about (w − 1)/2n. Quantile cuts are
+    /// always the reference's own items: at the deciles of 50,000 values at k = 200 the bias is
+    /// +0.19% in rank (measured with Apache DataSketches' KLL; −0.03% with this correction,
+    /// −0.03% at points unrelated to the sketch). Values held by several retained items (ties in
+    /// the data) are not there by winning coin flips and keep their full weight; exact
+    /// distributions have nothing to correct. The same rule applies to both sides of a
+    /// comparison, so identical sketches still give identical masses.
+    ///
+    /// - Complexity: O(log r).
+    public func debiasedWeight(atOrBelow x: Double) -> Double {
+        var low = 0
+        var high = items.count
+        while low < high {
+            let middle = (low + high) / 2
+            if items[middle] <= x { low = middle + 1 } else { high = middle }
+        }
+        if low == 0 { return 0 }
+        let index = low - 1
+        let atOrBelow = cumulativeWeights[index]
+        let before: UInt64 = index == 0 ? 0 : cumulativeWeights[index - 1]
+        let isSingle = items[index] == x && (index == 0 || items[index - 1] < x)
+        let weight = atOrBelow - before
+        guard !isExact, isSingle, weight > 1 else { return Double(atOrBelow) }
+        return Double(before) + Double(weight + 1) / 2
     }
 
     /// Total weight of the items `< x`.
