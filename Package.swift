@@ -12,12 +12,14 @@ let package = Package(
     name: "Driftwatch",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "DriftProfiler", targets: ["Sketches", "Profiles"]),
+        .library(name: "DriftProfiler", targets: ["Sketches", "Profiles", "Shipping"]),
         .executable(name: "drift", targets: ["drift"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure value types: DataSketches-compatible KLL, HLL, frequent items. stdlib only.
@@ -26,6 +28,24 @@ let package = Package(
         .target(
             name: "Profiles",
             dependencies: ["Sketches", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: upcoming
+        ),
+        // libcurl, the HTTP client library (pkg-config `libcurl`).
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        // Typed, non-variadic wrappers for curl_easy_setopt/curl_easy_getinfo (Swift cannot call
+        // C variadic functions).
+        .target(name: "CCurlShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("curl")]),
+        // Edge shipping: durable spool, retries with backoff and jitter, libcurl upload, DriftMonitor.
+        .target(
+            name: "Shipping",
+            dependencies: [
+                "Profiles", "CCurlShim",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcoming
         ),
         // Pure statistics over two profiles: drift distances and tests, data quality, performance.
@@ -37,6 +57,7 @@ let package = Package(
                 "Sketches",
                 "Profiles",
                 "Drift",
+                "Shipping",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -76,6 +97,14 @@ let package = Package(
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Profiles", "Sketches"], swiftSettings: upcoming),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Profiles"], swiftSettings: upcoming),
+        .testTarget(
+            name: "ShippingTests",
+            dependencies: [
+                "Shipping", "Profiles", "drift",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "DriftCommandsTests",
             dependencies: ["DriftCommands", "Sketches", "drift"],

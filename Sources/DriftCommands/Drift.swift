@@ -18,7 +18,7 @@ public struct Drift: AsyncParsableCommand {
         commandName: "drift",
         abstract: "Driftwatch: drift, data-quality and performance monitoring for ML models.",
         version: "0.1.0",
-        subcommands: [ProfileCommand.self, DiffCommand.self, SketchCommand.self]
+        subcommands: [ProfileCommand.self, DiffCommand.self, SketchCommand.self, PushCommand.self]
     )
 
     public init() {}
