@@ -82,7 +82,7 @@ let package = Package(
         // Profiler throughput harness for scripts/bench (whylogs' per-row logging as the anchor).
         .executableTarget(
             name: "ProfileBench",
-            dependencies: ["Profiles"],
+            dependencies: ["Profiles", "Shipping"],
             path: "Benchmarks/ProfileBench",
             swiftSettings: upcoming
         ),
@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "Shipping", "Profiles", "drift",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),

@@ -18,7 +18,9 @@ import Testing
         configuration.shipping.tickInterval = .milliseconds(50)
         configuration.profiler.allowedLateness = 0
         let metrics = TestMetrics()
-        let monitor = try DriftMonitor(configuration, metricsFactory: metrics) { now.load(ordering: .relaxed) }
+        let monitor = try DriftMonitor(configuration, logger: quietLogger, metricsFactory: metrics) {
+            now.load(ordering: .relaxed)
+        }
 
         // Minute 0: 30 rows in two regions; minute 1: 20 rows, an outcome and latencies.
         for i in 0..<30 { monitor.log(["amount": .double(Double(i)), "region": .string(i % 2 == 0 ? "eu" : "us")]) }
@@ -29,9 +31,8 @@ import Testing
         // The shipper's tick closes minute 0 (two segments) without more traffic.
         #expect(await eventually { server.committed.count == 2 })
 
-        let started = ContinuousClock.now
         let report = await monitor.shutdown(deadline: .seconds(5))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(report.duration < .seconds(5))
         #expect(report.remaining == 0 && !report.deadlineReached)
         let profiles = try server.committed.values.map { try NativeCodec.decode($0) }
         #expect(profiles.count == 3)
@@ -54,11 +55,11 @@ import Testing
         defer { server.stop() }
         server.behave { _, _ in .slow(seconds: 5, then: .accept) }
         let monitor = try DriftMonitor(
-            DriftMonitorConfiguration(model: "m", serverURL: server.url, spoolDirectory: dir))
+            DriftMonitorConfiguration(model: "m", serverURL: server.url, spoolDirectory: dir), logger: quietLogger)
         monitor.log(["x": .int(1)])
-        let started = ContinuousClock.now
         let report = await monitor.shutdown(deadline: .milliseconds(500))
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Measured by the shipper: the test task itself may wait for a cooperative thread.
+        #expect(report.duration < .milliseconds(700), "\(report.duration)")
         #expect(report.deadlineReached)
         #expect(report.remaining == 1)
         // The profile waits in the spool for the next start.

@@ -2,6 +2,7 @@ import Foundation
 import MetricsTestKit
 import Profiles
 import Shipping
+import Synchronization
 import Testing
 
 /// The shipper against a real HTTP listener on 127.0.0.1 that fails in scripted ways.
@@ -21,7 +22,7 @@ import Testing
         let server = try TestHTTPServer()
         let port = server.port
         server.stop()
-        let shipper = try Shipper(configuration: Self.configuration(server.url, dir))
+        let shipper = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         let profiles = (0..<6).map { sampleProfile(window: $0) }
         for profile in profiles { shipper.enqueue(profile) }
         #expect(await eventually { shipper.statistics.retried >= 3 && shipper.statistics.spoolFiles == 6 })
@@ -43,7 +44,7 @@ import Testing
         let server = try TestHTTPServer()
         defer { server.stop() }
         server.behave { _, index in index < 3 ? .error(status: 500, code: "internal", message: "db down") : .accept }
-        let shipper = try Shipper(configuration: Self.configuration(server.url, dir))
+        let shipper = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         shipper.enqueue(sampleProfile(window: 0))
         shipper.enqueue(sampleProfile(window: 1))
         #expect(await eventually { shipper.statistics.shipped == 2 })
@@ -61,7 +62,7 @@ import Testing
             index == 0
                 ? .error(status: 429, code: "rate_limited", message: "later", headers: [("Retry-After", "1")]) : .accept
         }
-        let shipper = try Shipper(configuration: Self.configuration(server.url, dir))
+        let shipper = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         shipper.enqueue(sampleProfile(window: 0))
         #expect(await eventually { shipper.statistics.shipped == 1 })
         let times = server.requests.map(\.receivedAt)
@@ -78,7 +79,7 @@ import Testing
         defer { server.stop() }
         // The server commits the first upload, then the connection drops before the answer.
         server.behave { _, index in index == 0 ? .commitAndDrop : .accept }
-        let shipper = try Shipper(configuration: Self.configuration(server.url, dir))
+        let shipper = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         let profile = sampleProfile(window: 0)
         shipper.enqueue(profile)
         #expect(await eventually { shipper.statistics.shipped == 1 })
@@ -97,7 +98,7 @@ import Testing
         server.behave { _, index in
             index == 0 ? .error(status: 400, code: "bad_profile", message: "profile has no model") : .accept
         }
-        let shipper = try Shipper(configuration: Self.configuration(server.url, dir))
+        let shipper = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         shipper.enqueue(sampleProfile(window: 0))
         shipper.enqueue(sampleProfile(window: 1))
         #expect(await eventually { shipper.statistics.shipped == 1 && shipper.statistics.rejected == 1 })
@@ -122,7 +123,7 @@ import Testing
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/000000000099_0_300000_00000000000000aa.dwp"))
         let server = try TestHTTPServer()
         defer { server.stop() }
-        let shipper = try Shipper(configuration: Self.configuration(server.url, dir))
+        let shipper = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         #expect(await eventually { shipper.statistics.shipped == 3 })
         #expect(Set(server.committed.keys) == Set(profiles.map(\.uploadID.description)))
         #expect(shipper.statistics.quarantined == 1)
@@ -136,20 +137,23 @@ import Testing
         let server = try TestHTTPServer()
         defer { server.stop() }
         // The server commits, but answers only after the process is gone.
-        server.behave { _, index in index == 0 ? .slow(seconds: 2, then: .accept) : .accept }
-        let first = try Shipper(configuration: Self.configuration(server.url, dir))
+        let hanging = Atomic<Bool>(true)
+        server.behave { _, _ in hanging.load(ordering: .relaxed) ? .slow(seconds: 20, then: .accept) : .accept }
+        let first = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         let profile = sampleProfile(window: 0)
         first.enqueue(profile)
-        #expect(await eventually { server.requests.count == 1 })
+        #expect(await eventually { server.requests.count >= 1 })
         let report = await first.shutdown(deadline: .milliseconds(200))
         #expect(report.deadlineReached && report.shipped == 0)
         #expect(files(in: dir).filter { $0.hasSuffix(".dwp") }.count == 1)  // still spooled
+        hanging.store(false, ordering: .relaxed)
 
-        let second = try Shipper(configuration: Self.configuration(server.url, dir))
+        let second = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
         #expect(await eventually { second.statistics.shipped == 1 })
         #expect(server.committed.count == 1)
         #expect(server.requests.allSatisfy { $0.headers["idempotency-key"] == profile.uploadID.description })
         _ = await second.shutdown(deadline: .seconds(1))
+        server.stop()  // ends the hanging handler's connection
     }
 
     @Test func theSpoolBoundHoldsUnderALongOutageMergingFirst() async throws {
@@ -161,7 +165,7 @@ import Testing
         let metrics = TestMetrics()
         let shipper = try Shipper(
             configuration: Self.configuration(server.url, dir, limits: SpoolLimits(maxBytes: 1 << 30, maxFiles: 8)),
-            metricsFactory: metrics)
+            logger: quietLogger, metricsFactory: metrics)
         // 36 five-minute windows: three hours of traffic while the server is away.
         for i in 0..<36 { shipper.enqueue(sampleProfile(window: i)) }
         #expect(await eventually { shipper.statistics.merged > 0 && shipper.statistics.spoolFiles <= 8 })

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Profiles
 import Testing
 
@@ -56,3 +57,10 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async
 func totalRows(_ bodies: some Sequence<[UInt8]>) throws -> Int64 {
     try bodies.reduce(0) { $0 + (try NativeCodec.decode($1).columns["amount"]?.count ?? 0) }
 }
+
+/// Tests check outcomes, not log lines: only critical messages are printed.
+let quietLogger: Logger = {
+    var logger = Logger(label: "driftwatch.shipping.tests")
+    logger.logLevel = .critical
+    return logger
+}()

@@ -30,6 +30,7 @@ public final class Shipper: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [DatasetProfile] = []
     private var stopDeadline: ContinuousClock.Instant?
+    private var stopRequested: ContinuousClock.Instant?
     private var woken = false
     private var finished: ShutdownReport?
     private var waiters: [CheckedContinuation<ShutdownReport, Never>] = []
@@ -113,14 +114,17 @@ public final class Shipper: @unchecked Sendable {
                 return
             }
             waiters.append(continuation)
-            if stopDeadline == nil { stopDeadline = end }
+            if stopDeadline == nil {
+                stopDeadline = end
+                stopRequested = .now
+            }
             condition.signal()
             condition.unlock()
             // The guard against an upload that outlives the deadline.
             Thread.detachNewThread { [self] in
                 Thread.sleep(forTimeInterval: Swift.max(0, (end - ContinuousClock.now).seconds) + 0.05)
                 let remaining = stats.withLock { $0.spoolFiles }
-                finish(ShutdownReport(shipped: 0, remaining: remaining, deadlineReached: true))
+                finish(ShutdownReport(shipped: 0, remaining: remaining, deadlineReached: true, duration: .zero))
             }
         }
         return report
@@ -202,18 +206,23 @@ public final class Shipper: @unchecked Sendable {
         }
         // An upload whose timeout was what remained of the deadline ends a hair before it.
         if !spool.entries.isEmpty && ContinuousClock.now >= deadline - .milliseconds(20) { deadlineReached = true }
-        finish(ShutdownReport(shipped: shipped, remaining: spool.entries.count, deadlineReached: deadlineReached))
+        finish(
+            ShutdownReport(
+                shipped: shipped, remaining: spool.entries.count, deadlineReached: deadlineReached, duration: .zero))
     }
 
     private func finish(_ report: ShutdownReport) {
         let toResume: [CheckedContinuation<ShutdownReport, Never>] = condition.locked {
             guard finished == nil else { return [] }
+            var report = report
+            report.duration = stopRequested.map { ContinuousClock.now - $0 } ?? .zero
             finished = report
             let waiting = waiters
             waiters.removeAll()
             return waiting
         }
-        for waiter in toResume { waiter.resume(returning: report) }
+        let final = condition.locked { finished ?? report }
+        for waiter in toResume { waiter.resume(returning: final) }
     }
 
     private enum AttemptResult {

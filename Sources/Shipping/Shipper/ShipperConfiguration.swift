@@ -94,4 +94,6 @@ public struct ShutdownReport: Sendable, Equatable {
     public var remaining: Int
     /// True when the deadline passed before the round finished.
     public var deadlineReached: Bool
+    /// From the shutdown request to this report (at most the deadline plus a few milliseconds).
+    public var duration: Duration
 }
