@@ -12,7 +12,7 @@ let package = Package(
     name: "Driftwatch",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "DriftProfiler", targets: ["Sketches", "Profiles"]),
+        .library(name: "DriftProfiler", targets: ["Sketches", "Profiles", "Shipping"]),
         .executable(name: "drift", targets: ["drift"]),
     ],
     dependencies: [
@@ -36,6 +36,24 @@ let package = Package(
             dependencies: ["Sketches", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: upcoming
         ),
+        // libcurl, the HTTP client library (pkg-config `libcurl`).
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        // Typed, non-variadic wrappers for curl_easy_setopt/curl_easy_getinfo (Swift cannot call
+        // C variadic functions).
+        .target(name: "CCurlShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("curl")]),
+        // Edge shipping: durable spool, retries with backoff and jitter, libcurl upload, DriftMonitor.
+        .target(
+            name: "Shipping",
+            dependencies: [
+                "Profiles", "CCurlShim",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // Pure statistics over two profiles: drift distances and tests, data quality, performance.
         .target(name: "Drift", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
         // Renderers shared by the CLI and the server: profile and sketch summaries, drift
@@ -49,6 +67,7 @@ let package = Package(
                 "Profiles",
                 "Drift",
                 "Reports",
+                "Shipping",
                 "Storage",
                 "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -92,7 +111,7 @@ let package = Package(
         // Profiler throughput harness for scripts/bench (whylogs' per-row logging as the anchor).
         .executableTarget(
             name: "ProfileBench",
-            dependencies: ["Profiles"],
+            dependencies: ["Profiles", "Shipping"],
             path: "Benchmarks/ProfileBench",
             swiftSettings: upcoming
         ),
@@ -118,6 +137,15 @@ let package = Package(
                 "Server", "Storage", "Profiles", "Drift", "Reports", "DriftTestSupport", "drift",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ShippingTests",
+            dependencies: [
+                "Shipping", "Profiles", "drift",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming

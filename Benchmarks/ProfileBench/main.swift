@@ -4,6 +4,9 @@
 // Usage:
 //   ProfileBench ROWS.csv [--repeat N]       one JSON object per line: {"name","ops","seconds"}
 //                                            (+ "median_ns" for per-row latency)
+//   ProfileBench ROWS.csv --ship-to URL      also: the fast path through a DriftMonitor shipping
+//                                            to URL (1 s windows closing during the run) next to a
+//                                            bare Profiler with the same windows
 //   ProfileBench ROWS.csv --alloc-probe N    logs N rows after a warm-up and exits; run under
 //                                            `valgrind` twice with different N: equal allocation
 //                                            counts mean steady-state logging allocates nothing.
@@ -12,6 +15,7 @@
 
 import Foundation
 import Profiles
+import Shipping
 import Synchronization
 
 @inline(never)
@@ -131,6 +135,48 @@ do {
         profiler.log(dictRows[i], at: time)
     }
     blackHole(profiler.flush())
+}
+
+// Shipping active: 1-second windows with event time "now", so windows close during the
+// measurement and the monitor's shipper spools (fsync) and uploads them on its own thread while
+// the measured thread logs. The bare Profiler has the same windows and discards its profiles.
+// Run alternately so that neither gets a systematically warmer machine.
+if let i = arguments.firstIndex(of: "--ship-to"), i + 1 < arguments.count {
+    let spool = FileManager.default.temporaryDirectory.appendingPathComponent("drift-bench-spool-\(getpid())").path
+    let options = ProfilerOptions(model: "bench", windowLength: 1000, allowedLateness: 0)
+    let bare = try! Profiler(options: options, onProfile: { blackHole($0) })
+    var configuration = DriftMonitorConfiguration(
+        profiler: options, shipping: ShipperConfiguration(serverURL: arguments[i + 1], spoolDirectory: spool))
+    configuration.shipping.tickInterval = .milliseconds(100)
+    let monitor = try! DriftMonitor(configuration)
+    let bareN = (0..<10).map { bare.column("n\($0)") }
+    let bareC = (0..<10).map { bare.column("c\($0)") }
+    let monN = (0..<10).map { monitor.column("n\($0)") }
+    let monC = (0..<10).map { monitor.column("c\($0)") }
+    for round in 0..<3 {
+        measureRows("profiler_log_row_1s_windows\(round == 2 ? "" : "_warmup")") { i in
+            let numbers = numericRows[i]
+            let strings = categoricalRows[i]
+            bare.log { row in
+                for k in 0..<10 { row.set(bareN[k], numbers[k]) }
+                for k in 0..<10 { row.set(bareC[k], strings[k]) }
+            }
+        }
+        measureRows("monitor_log_row_1s_windows_shipping\(round == 2 ? "" : "_warmup")") { i in
+            let numbers = numericRows[i]
+            let strings = categoricalRows[i]
+            monitor.log { row in
+                for k in 0..<10 { row.set(monN[k], numbers[k]) }
+                for k in 0..<10 { row.set(monC[k], strings[k]) }
+            }
+        }
+    }
+    let report = await monitor.shutdown(deadline: .seconds(10))
+    let stats = monitor.statistics
+    print(
+        #"{"name":"monitor_shipping_summary","shipped":\#(stats.shipped),"retried":\#(stats.retried),"left":\#(report.remaining)}"#
+    )
+    try? FileManager.default.removeItem(atPath: spool)
 }
 
 // Four threads, each logging all rows (fast path): aggregate rows/s.

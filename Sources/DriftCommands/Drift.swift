@@ -19,8 +19,8 @@ public struct Drift: AsyncParsableCommand {
         abstract: "Driftwatch: drift, data-quality and performance monitoring for ML models.",
         version: "0.1.0",
         subcommands: [
-            ProfileCommand.self, DiffCommand.self, SketchCommand.self, ServeCommand.self, MigrateCommand.self,
-            TokensCommand.self,
+            ProfileCommand.self, DiffCommand.self, SketchCommand.self, ServeCommand.self, PushCommand.self,
+            MigrateCommand.self, TokensCommand.self,
         ]
     )
 
