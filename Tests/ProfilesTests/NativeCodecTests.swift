@@ -71,6 +71,66 @@ struct NativeCodecTests {
         #expect(s.target == r.target && s.prediction == r.prediction && s.residuals.count == 100)
     }
 
+    /// Sketches that saw no values serialize as the 8-byte empty KLL image, which names no item
+    /// type: a latency block whose requests all failed before timing, a regression block without
+    /// pairs, a numeric summary with no values.
+    @Test func emptyDoubleSketchesRoundTrip() throws {
+        var p = profile([["x": .double(1.5)]], model: "quiet")
+        p.latency = LatencyProfile(milliseconds: p.config.makeKLL(), requestCount: 3, errorCount: 3)
+        p.performance = .regression(RegressionProfile())
+        var column = ColumnProfile(config: p.config)
+        column.count = 2
+        column.types.fractional = 2
+        column.positiveInfCount = 1
+        column.negativeInfCount = 1
+        column.numeric = NumericSummary(kll: p.config.makeKLL())
+        p.columns["only-infinities"] = column
+        #expect(p.latency!.milliseconds.serialized().count == 8)
+
+        let q = try NativeCodec.decode(NativeCodec.encode(p))
+        #expect(q.latency?.requestCount == 3 && q.latency?.errorCount == 3 && q.latency?.milliseconds.isEmpty == true)
+        guard case .regression(let r)? = q.performance else {
+            Issue.record("regression block lost")
+            return
+        }
+        #expect(r.count == 0 && r.residuals.isEmpty)
+        let back = try #require(q.columns["only-infinities"])
+        #expect(back.numeric?.kll.isEmpty == true && back.numeric?.moments.count == 0)
+        #expect(back.positiveInfCount == 1 && back.negativeInfCount == 1)
+    }
+
+    /// A column profiled with ±∞ among finite values keeps its infinity counts and finite
+    /// summary; one read from whylogs (infinities inside its moments and extremes: mean and M2
+    /// NaN or ±∞) round-trips with those numbers intact.
+    @Test func infiniteValuedColumnsRoundTrip() throws {
+        var p = profile(
+            [1.0, .infinity, 2.5, -.infinity, .infinity, 4.0].map { ["x": Value.double($0)] }, model: "inf")
+        var kll = p.config.makeKLL()
+        for x in [-Double.infinity, 0.5, 3.0, Double.infinity] { kll.update(x) }
+        var whylogsLike = ColumnProfile(config: p.config)
+        whylogsLike.count = 4
+        whylogsLike.types.fractional = 4
+        whylogsLike.numeric = NumericSummary(
+            kll: kll, min: -.infinity, max: .infinity, integerMin: nil, integerMax: nil,
+            moments: Moments(count: 4, mean: .nan, m2: .nan))
+        p.columns["y"] = whylogsLike
+        var oneSided = whylogsLike
+        oneSided.numeric!.min = 0.5
+        oneSided.numeric!.moments = Moments(count: 4, mean: .infinity, m2: .nan)
+        p.columns["z"] = oneSided
+
+        let q = try NativeCodec.decode(NativeCodec.encode(p))
+        let x = try #require(q.columns["x"])
+        #expect(x.positiveInfCount == 2 && x.negativeInfCount == 1)
+        #expect(x.numeric?.min == 1 && x.numeric?.max == 4 && x.numeric?.moments == p.columns["x"]!.numeric?.moments)
+        let y = try #require(q.columns["y"]?.numeric)
+        #expect(y.min == -.infinity && y.max == .infinity && y.moments.count == 4)
+        #expect(y.moments.mean.isNaN && y.moments.m2.isNaN)
+        #expect(y.kll.serialized() == kll.serialized())
+        let z = try #require(q.columns["z"]?.numeric)
+        #expect(z.min == 0.5 && z.max == .infinity && z.moments.mean == .infinity && z.moments.m2.isNaN)
+    }
+
     @Test func rejectsEveryTruncation() throws {
         let bytes = NativeCodec.encode(try Self.sample())
         for n in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 3000)) {

@@ -103,6 +103,13 @@ import Testing
         }
     }
 
+    /// The libm-free √K of the bounds is the correctly rounded square root at every lgK.
+    @Test func squareRootOfKIsCorrectlyRounded() {
+        for lgK in 0...30 {
+            #expect(HLLConstants.squareRootOfK(lgK: lgK) == Double(1 << lgK).squareRoot(), "lgK \(lgK)")
+        }
+    }
+
     @Test func rejectsBadParameters() {
         #expect(throws: SketchError.self) { try HLLSketch(lgK: 3) }
         #expect(throws: SketchError.self) { try HLLSketch(lgK: 22) }

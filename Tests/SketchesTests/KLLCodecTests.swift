@@ -186,6 +186,23 @@ import Testing
         }
     }
 
+    /// Float images go through the same block copy: an item outside [min, max] or a NaN item
+    /// is named at its byte offset, and a valid image re-serializes to the same bytes.
+    @Test func floatImagesAreCheckedItemByItem() throws {
+        var sketch = KLLFloatsSketch()
+        for i in 0..<5000 { sketch.update(Float(i % 977) * 0.5) }
+        let image = sketch.serialized()
+        #expect(try KLLFloatsSketch(serialized: image).serialized() == image)
+        let itemsStart = 20 + 4 * (sketch.levels.count - 1)
+        for (index, bad) in [(3, Float(1e9)), (40, Float.nan)] {
+            var corrupt = image
+            let at = itemsStart + (index + 2) * 4
+            corrupt.replaceSubrange(at..<(at + 4), with: withUnsafeBytes(of: bad.bitPattern.littleEndian) { Array($0) })
+            let error = try #require(throws: SketchError.self) { try KLLFloatsSketch(serialized: corrupt) }
+            #expect(error.offset == at, "\(bad): \(error)")
+        }
+    }
+
     @Test func rejectsUnsortedLevel() throws {
         var image = try Fixtures.bytes(Self.family, "kll_doubles_k200_seq_n1000.bin")
         let sketch = try KLLDoublesSketch(serialized: image)
@@ -195,6 +212,16 @@ import Testing
         image.replaceSubrange(first..<(first + 8), with: image[(first + 8)..<(first + 16)])
         image.replaceSubrange((first + 8)..<(first + 16), with: a)
         #expect(throws: SketchError.self) { try KLLDoublesSketch(serialized: image) }
+        // two distinct items inside one level (level 2 of this image holds many): the error
+        // names the second, now smaller than its predecessor
+        var swapped = try Fixtures.bytes(Self.family, "kll_doubles_k200_seq_n1000.bin")
+        #expect(sketch.levels[3] - sketch.levels[2] > 2)
+        let inLevel2 = 20 + 4 * 3 + 16 + (sketch.levels[2] - sketch.levels[0]) * 8
+        let head = Array(swapped[inLevel2..<(inLevel2 + 8)])
+        swapped.replaceSubrange(inLevel2..<(inLevel2 + 8), with: swapped[(inLevel2 + 8)..<(inLevel2 + 16)])
+        swapped.replaceSubrange((inLevel2 + 8)..<(inLevel2 + 16), with: head)
+        let error = try #require(throws: SketchError.self) { try KLLDoublesSketch(serialized: swapped) }
+        #expect(error.offset == inLevel2 + 8, "\(error)")
         // and a level 0 flagged sorted that is not (the image's level 0 is in arrival order)
         var flagged = try Fixtures.bytes(Self.family, "kll_doubles_k200_seq_n100.bin")
         flagged[3] |= 0b10

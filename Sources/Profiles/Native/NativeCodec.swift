@@ -280,7 +280,9 @@ public enum NativeCodec {
     private static func sketch(_ data: Data, column: String, field: String) throws(ProfileError) -> KLLSketch<Double> {
         do throws(SketchError) {
             let bytes = Array(data)
-            guard try KLLImage.itemType(of: bytes) == .double else {
+            // The empty image (8 bytes) names no item type: it is what a double sketch that saw
+            // no values writes (a latency block of failed requests, a regression without pairs).
+            guard try KLLImage.itemType(of: bytes) != .float else {
                 throw SketchError.malformed("KLL", at: 0, "expected a KLL doubles image, found floats")
             }
             return try KLLSketch<Double>(serialized: bytes)

@@ -4,10 +4,17 @@ internal import Sketches
 ///
 /// Reading: the standard metric paths of each column become the column's counts, types,
 /// numeric summary (KLL, min/max from the sketch, integer min/max, mean and M2), HLL and
-/// frequent strings. whylogs has no model name, window length or upload id; Driftwatch writes
-/// them into the metadata (`driftwatch.*` keys) and reads them back, and otherwise uses the
-/// model name `whylogs`, the dataset timestamp as the window start with length 0, and an
-/// upload id derived from the file's bytes (so uploading the same file twice is idempotent).
+/// frequent strings; contradictory counts are refused, so a decoded profile always meets the
+/// model's invariants (and re-encodes in the native format). whylogs has no model name, window
+/// length, upload id or full sketch configuration; Driftwatch writes them into the metadata
+/// (`driftwatch.*` keys) and reads them back. Without them: the model is whylogs' own `name`
+/// entry (`why.log(..., name=)`) or `whylogs`, the window starts at the dataset timestamp with
+/// length 0, the upload id is derived from the file's bytes (so uploading the same file twice is
+/// idempotent), and the configuration comes from the sketches found.
+///
+/// Segments: a segmented whylogs file names its segment in the segment header, as
+/// `whylogs.tag.`-prefixed tags; an unsegmented one may carry such tags in its properties.
+/// Those become the ``Segment``; every other tag joins the metadata under its own key.
 extension WhylogsCodec {
     /// Metadata keys Driftwatch writes into whylogs files for what whylogs cannot carry.
     public enum MetadataKey {
@@ -15,7 +22,17 @@ extension WhylogsCodec {
         public static let modelVersion = "driftwatch.model_version"
         public static let uploadID = "driftwatch.upload_id"
         public static let windowLength = "driftwatch.window_ms"
-        static let all: Set<String> = [model, modelVersion, uploadID, windowLength]
+        /// The ``ProfileConfig``, as `kll_k=…;hll_lg_k=…;hll_type=…;fi_lg_max_map_size=…;`
+        /// `max_string_length=…;max_labels=…`.
+        public static let config = "driftwatch.config"
+        static let all: Set<String> = [model, modelVersion, uploadID, windowLength, config]
+        /// Where `why.log(..., name=...)` puts the name (whylogs `api/logger/logger.py`).
+        static let whylogsName = "name"
+        /// The entries whylogs' segmented writer derives from the segment's columns
+        /// (`SEGMENT_ON_COLUMN` / `SEGMENT_ON_COLUMNS`, whylogs `migration/converters.py`):
+        /// dropped on reading, written again from the segment.
+        static let segmentColumn = "segp_col"
+        static let segmentColumns = "segp_cols"
     }
 
     /// The model name given to whylogs profiles that do not name one.
@@ -23,7 +40,9 @@ extension WhylogsCodec {
 
     /// Reads a whylogs v1 (or v0) file into a ``DatasetProfile``.
     ///
-    /// - Throws: ``ProfileError`` naming the column, metric path and byte offset of a problem.
+    /// - Throws: ``ProfileError`` naming the column, metric path and byte offset of a problem:
+    ///   bytes that are not a whylogs profile, a sketch that does not decode, counts that
+    ///   contradict each other or the sketches, or a `driftwatch.*` entry that does not parse.
     public static func decodeProfile(_ bytes: [UInt8]) throws(ProfileError) -> DatasetProfile {
         let view: WhylogsProfileView
         do {
@@ -31,142 +50,196 @@ extension WhylogsCodec {
         } catch {
             throw .malformed(format: "whylogs", at: error.offset ?? 0, error.reason)
         }
-        var metrics: [(String, WhylogsColumnMetrics)] = []
-        for name in view.columns.keys.sorted() {
+        let propertiesOffset = propertiesOffset(in: bytes, view.encoding)
+        func bad(_ reason: String) -> ProfileError {
+            .malformed(format: "whylogs", at: propertiesOffset, reason)
+        }
+
+        var metadata = view.metadata
+        let segment = try segment(of: view, metadata: &metadata, bad)
+        let model: String
+        if let name = metadata.removeValue(forKey: MetadataKey.model) {
+            guard !name.isEmpty else { throw bad("metadata \(MetadataKey.model) is empty") }
+            model = name
+        } else if let name = metadata[MetadataKey.whylogsName], !name.isEmpty {
+            model = name
+        } else {
+            model = defaultModelName
+        }
+        let modelVersion = metadata.removeValue(forKey: MetadataKey.modelVersion)
+        let uploadID: UploadID
+        if let text = metadata.removeValue(forKey: MetadataKey.uploadID) {
+            guard let id = UploadID(text) else { throw bad("metadata \(MetadataKey.uploadID) '\(text)' is not a UUID") }
+            uploadID = id
+        } else {
+            uploadID = derivedUploadID(bytes)
+        }
+        let windowStart = view.datasetTimestamp ?? 0
+        var windowLength: Int64 = 0
+        if let text = metadata.removeValue(forKey: MetadataKey.windowLength) {
+            guard let length = Int64(text), length >= 0, !windowStart.addingReportingOverflow(length).overflow else {
+                throw bad("metadata \(MetadataKey.windowLength) '\(text)' is not a window length in ms")
+            }
+            windowLength = length
+        }
+        var storedConfig: ProfileConfig?
+        if let text = metadata.removeValue(forKey: MetadataKey.config) {
             do {
-                metrics.append(
-                    (
-                        name,
-                        try WhylogsColumnMetrics(
-                            column: name, components: view.columns[name]!, offset: view.columnOffsets[name] ?? 0)
-                    ))
+                storedConfig = try ProfileConfig(metadataText: text)
+            } catch {
+                throw bad("metadata \(MetadataKey.config) '\(text)': \(error)")
+            }
+        }
+
+        var metrics: [(name: String, metrics: WhylogsColumnMetrics, hll: HLLSketch?, offset: Int)] = []
+        for name in view.columns.keys.sorted() {
+            let offset = view.columnOffsets[name] ?? 0
+            let m: WhylogsColumnMetrics
+            do {
+                m = try WhylogsColumnMetrics(column: name, components: view.columns[name] ?? [:], offset: offset)
             } catch {
                 throw .malformed(format: "whylogs", at: error.offset ?? 0, error.reason)
             }
-        }
-        let config = try config(of: metrics)
-        var columns: [String: ColumnProfile] = [:]
-        for (name, m) in metrics {
-            columns[name] = try column(name, m, config: config, offset: view.columnOffsets[name] ?? 0)
-        }
-
-        var tags: [String: String] = [:]
-        for (key, value) in view.tags where key.hasPrefix(WhylogsProfileView.tagPrefix) {
-            tags[String(key.dropFirst(WhylogsProfileView.tagPrefix.count))] = value
-        }
-        for segment in view.segments {
-            for tag in segment.tags {
-                let key =
-                    tag.key.hasPrefix(WhylogsProfileView.tagPrefix)
-                    ? String(tag.key.dropFirst(WhylogsProfileView.tagPrefix.count)) : tag.key
-                tags[key] = tag.value
+            var hll: HLLSketch?
+            if let image = m.hllImage {
+                do {
+                    hll = try HLLSketch(serialized: image)
+                } catch {
+                    throw .sketch(column: name, field: "\(WhylogsPath.hll) (chunk at byte \(offset))", error)
+                }
             }
+            metrics.append((name, m, hll, offset))
         }
-        let metadata = view.metadata
-        let windowLength = metadata[MetadataKey.windowLength].flatMap { Int64($0) }.map { max(0, $0) } ?? 0
-        let uploadID = metadata[MetadataKey.uploadID].flatMap { UploadID($0) } ?? derivedUploadID(bytes)
+        let config: ProfileConfig
+        if let storedConfig {
+            config = storedConfig
+        } else {
+            config = try derivedConfig(
+                kll: metrics.lazy.compactMap(\.metrics.kll).first, hll: metrics.lazy.compactMap(\.hll).first,
+                frequentItems: metrics.lazy.compactMap(\.metrics.frequentStrings).first,
+                labelCount: view.modelPerformance?.classification?.labels.count ?? 0, bad)
+        }
+        var columns: [String: ColumnProfile] = [:]
+        for entry in metrics {
+            columns[entry.name] = try column(
+                entry.name, entry.metrics, cardinality: entry.hll, config: config, offset: entry.offset)
+        }
         return DatasetProfile(
-            model: metadata[MetadataKey.model].flatMap { $0.isEmpty ? nil : $0 } ?? defaultModelName,
-            modelVersion: metadata[MetadataKey.modelVersion], segment: Segment(tags),
-            windowStart: view.datasetTimestamp ?? 0, windowLength: windowLength, uploadID: uploadID,
-            createdAt: view.creationTimestamp ?? 0, config: config, columns: columns,
-            performance: try performance(view.modelPerformance, config: config), latency: nil,
-            metadata: metadata.filter { !MetadataKey.all.contains($0.key) })
+            model: model, modelVersion: modelVersion, segment: segment, windowStart: windowStart,
+            windowLength: windowLength, uploadID: uploadID, createdAt: view.creationTimestamp ?? 0, config: config,
+            columns: columns, performance: try performance(view.modelPerformance, config: config), latency: nil,
+            metadata: metadata)
     }
 
-    /// Writes a profile as a whylogs v1 file readable by `whylogs.read()`. The performance and
-    /// latency blocks have no whylogs v1 equivalent and are not written; string-length
-    /// summaries neither.
+    /// Writes a profile as a whylogs v1 file readable by `whylogs.read()`, laid out as whylogs
+    /// writes one: every column with the standard counters and a `distribution/*` metric (an
+    /// empty KLL for a column without numbers), a segmented profile with its segment in the
+    /// segment header, the prefixed tags and `segp_col(s)`. The model, model version, upload
+    /// id, window length and configuration go into `driftwatch.*` metadata entries. The
+    /// performance and latency blocks have no whylogs v1 equivalent and are not written;
+    /// string-length summaries and the sign of infinities (`counts/inf` is one count) neither.
     public static func encodeProfile(_ profile: DatasetProfile) -> [UInt8] {
         var view = WhylogsProfileView()
         view.creationTimestamp = profile.createdAt > 0 ? profile.createdAt : nil
-        view.datasetTimestamp = profile.windowStart != 0 ? profile.windowStart : nil
-        for tag in profile.segment.tags {
-            view.tags[WhylogsProfileView.tagPrefix + tag.key] = tag.value
-        }
-        view.metadata = profile.metadata
-        view.metadata[MetadataKey.model] = profile.model
-        if let version = profile.modelVersion { view.metadata[MetadataKey.modelVersion] = version }
-        view.metadata[MetadataKey.uploadID] = profile.uploadID.description
-        if profile.windowLength > 0 { view.metadata[MetadataKey.windowLength] = String(profile.windowLength) }
-        for (name, column) in profile.columns {
-            var m = WhylogsColumnMetrics()
-            m.count = column.count
-            m.nullCount = column.nullCount
-            m.nanCount = column.nanCount
-            m.infCount = column.infCount
-            m.trueCount = column.trueCount
-            m.integral = column.types.integral
-            m.fractional = column.types.fractional
-            m.boolean = column.types.boolean
-            m.string = column.types.string
-            m.object = column.types.other
-            if let numeric = column.numeric {
-                m.kll = numeric.kll
-                m.mean = numeric.moments.mean
-                m.m2 = numeric.moments.m2
-                m.intMin = numeric.integerMin
-                m.intMax = numeric.integerMax
+        view.datasetTimestamp = profile.windowStart > 0 ? profile.windowStart : nil
+        var metadata = profile.metadata
+        metadata[MetadataKey.model] = profile.model
+        metadata[MetadataKey.modelVersion] = profile.modelVersion
+        metadata[MetadataKey.uploadID] = profile.uploadID.description
+        metadata[MetadataKey.windowLength] = profile.windowLength > 0 ? String(profile.windowLength) : nil
+        metadata[MetadataKey.config] = profile.config.metadataText
+        metadata[MetadataKey.segmentColumn] = nil
+        metadata[MetadataKey.segmentColumns] = nil
+        if !profile.segment.tags.isEmpty {
+            // As whylogs' segmented writer: the prefixed tags in the segment header and in the
+            // properties, and the segment's columns in the metadata.
+            let tags = profile.segment.tags.map {
+                WhylogsProfileView.Tag(key: WhylogsProfileView.tagPrefix + $0.key, value: $0.value)
             }
-            m.hllImage = column.cardinality.serialized(compact: true)
-            m.frequentStrings = column.frequentItems
-            view.columns[name] = m.components()
+            view.segments = [WhylogsProfileView.Segment(tags: tags)]
+            for tag in tags { view.tags[tag.key] = tag.value }
+            if tags.count == 1 {
+                metadata[MetadataKey.segmentColumn] = profile.segment.tags[0].key
+            } else {
+                metadata[MetadataKey.segmentColumns] = profile.segment.tags.map { "(\($0.key))" }.joined()
+            }
+        }
+        view.metadata = metadata
+        for (name, column) in profile.columns {
+            view.columns[name] = metrics(of: column).components()
         }
         return writeView(view)
     }
 
     // MARK: Pieces
 
-    /// Sketch parameters as found in the file (whylogs 1.6.4 writes KLL k = 256, HLL lgK 12,
-    /// frequent items lgMaxMapSize 7 by default); defaults where no column has the sketch.
-    private static func config(of metrics: [(String, WhylogsColumnMetrics)]) throws(ProfileError) -> ProfileConfig {
-        var kllK = ProfileConfig.defaultKLLK
-        var lgK = ProfileConfig.defaultHLLLgK
-        var hllType = HLLTargetType.hll4
-        var lgMapSize = ProfileConfig.defaultFrequentItemsLgMaxMapSize
-        if let kll = metrics.lazy.compactMap(\.1.kll).first { kllK = kll.k }
-        if let image = metrics.lazy.compactMap(\.1.hllImage).first, let hll = try? HLLSketch(serialized: image) {
-            lgK = hll.lgK
-            hllType = hll.type
-        }
-        if let fi = metrics.lazy.compactMap(\.1.frequentStrings).first { lgMapSize = fi.lgMaxMapSize }
-        do {
-            return try ProfileConfig(kllK: kllK, hllLgK: lgK, hllType: hllType, frequentItemsLgMaxMapSize: lgMapSize)
-        } catch {
-            throw .malformed(format: "whylogs", at: 0, "sketch parameters: \(error)")
-        }
+    /// Where the dataset properties (timestamps, tags, metadata) start, for errors about them:
+    /// after the magic and the segment header in v1, the start of the message in v0.
+    static func propertiesOffset(in bytes: [UInt8], _ encoding: WhylogsProfileView.Encoding) -> Int {
+        guard encoding == .v1 else { return 0 }
+        var reader = WhylogsWireReader(bytes, offset: WhylogsContainer.magic.count)
+        guard (try? reader.lengthPrefixedRange("segment header")) != nil else { return WhylogsContainer.magic.count }
+        return reader.offset
     }
 
-    private static func column(
-        _ name: String, _ m: WhylogsColumnMetrics, config: ProfileConfig, offset: Int
-    )
-        throws(ProfileError) -> ColumnProfile
-    {
-        var column = ColumnProfile(config: config)
-        column.count = m.count
-        // whylogs counts NaN among the nulls (pandas isnull); keep the invariant nan ≤ null.
-        column.nullCount = max(m.nullCount, m.nanCount)
-        column.nanCount = m.nanCount
-        // whylogs does not keep the sign of infinities.
-        column.positiveInfCount = m.infCount
-        column.trueCount = m.trueCount
-        column.types = TypeCounts(
-            integral: m.integral, fractional: m.fractional, boolean: m.boolean, string: m.string,
-            other: m.object + m.tensor)
-        if let kll = m.kll, let low = kll.min, let high = kll.max {
-            column.numeric = NumericSummary(
-                kll: kll, min: low, max: high, integerMin: m.intMin, integerMax: m.intMax,
-                moments: Moments(count: Int64(kll.count), mean: m.mean ?? 0, m2: m.m2 ?? 0))
+    /// The segment: the segment header's tags when there is one, else the properties' tags
+    /// with the `whylogs.tag.` prefix; the prefix is stripped. Other tags join `metadata` under
+    /// their full key (an existing metadata entry wins); `segp_col(s)` are dropped.
+    private static func segment(
+        of view: WhylogsProfileView, metadata: inout [String: String], _ bad: (String) -> ProfileError
+    ) throws(ProfileError) -> Segment {
+        let prefix = WhylogsProfileView.tagPrefix
+        func name(_ key: String) throws(ProfileError) -> String {
+            let stripped = key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key
+            guard !stripped.isEmpty else { throw bad("segment tag '\(key)' has an empty name") }
+            return stripped
         }
-        if let image = m.hllImage {
-            do {
-                column.cardinality = try HLLSketch(serialized: image)
-            } catch {
-                throw .sketch(column: name, field: "cardinality/hll (chunk at byte \(offset))", error)
+        var tags: [String: String] = [:]
+        if let header = view.segments.first {
+            for tag in header.tags {
+                guard tags.updateValue(tag.value, forKey: try name(tag.key)) == nil else {
+                    throw bad("segment header: tag '\(tag.key)' appears twice")
+                }
+            }
+            for (key, value) in view.tags {
+                if key.hasPrefix(prefix), let inSegment = tags[try name(key)] {
+                    guard inSegment == value else {
+                        throw bad("tag '\(key)' = '\(value)' contradicts the segment header's '\(inSegment)'")
+                    }
+                } else if metadata[key] == nil {
+                    metadata[key] = value
+                }
+            }
+        } else {
+            for (key, value) in view.tags {
+                if key.hasPrefix(prefix) {
+                    tags[try name(key)] = value
+                } else if metadata[key] == nil {
+                    metadata[key] = value
+                }
             }
         }
-        column.frequentItems = m.frequentStrings
-        return column
+        metadata[MetadataKey.segmentColumn] = nil
+        metadata[MetadataKey.segmentColumns] = nil
+        return Segment(tags)
+    }
+
+    /// The configuration of a file without `driftwatch.config`: the parameters of the first
+    /// column (by name) holding each sketch; for a sketch no column holds, whylogs 1.6.4's
+    /// default (KLL k = 1024, HLL lgK 12 HLL_4, frequent items lgMaxMapSize 10; FORMATS.md
+    /// section d); Driftwatch's defaults for the rest, with room for the confusion matrix.
+    private static func derivedConfig(
+        kll: KLLSketch<Double>?, hll: HLLSketch?, frequentItems: FrequentStringsSketch?, labelCount: Int,
+        _ bad: (String) -> ProfileError
+    ) throws(ProfileError) -> ProfileConfig {
+        do {
+            return try ProfileConfig(
+                kllK: kll?.k ?? 1024, hllLgK: hll?.lgK ?? 12, hllType: hll?.type ?? .hll4,
+                frequentItemsLgMaxMapSize: frequentItems?.lgMaxMapSize ?? 10,
+                maxLabels: max(ProfileConfig.defaultMaxLabels, labelCount))
+        } catch {
+            throw bad("the sketch parameters do not make a profile configuration: \(error)")
+        }
     }
 
     /// The model-performance block of a v0 message as a performance profile.
@@ -228,5 +301,51 @@ extension WhylogsCodec {
     static func derivedUploadID(_ bytes: [UInt8]) -> UploadID {
         let (h1, h2) = bytes.withUnsafeBytes { MurmurHash3.hash128($0, seed: 0x6472_6966_7477_6174) }
         return UploadID(high: (h1 & ~0xF000) | 0x4000, low: (h2 & ~(0b11 << 62)) | (0b10 << 62))
+    }
+}
+
+extension ProfileConfig {
+    /// The configuration as one metadata value:
+    /// `kll_k=200;hll_lg_k=11;hll_type=4;fi_lg_max_map_size=7;max_string_length=128;max_labels=64`.
+    var metadataText: String {
+        "kll_k=\(kllK);hll_lg_k=\(hllLgK);hll_type=\(hllType.bitsPerBucket);"
+            + "fi_lg_max_map_size=\(frequentItemsLgMaxMapSize);max_string_length=\(maxStringLength);"
+            + "max_labels=\(maxLabels)"
+    }
+
+    /// Reads ``metadataText``: every key once, in any order; a key not given keeps its default.
+    ///
+    /// - Throws: ``ProfileError/invalidConfiguration(_:)`` for an unknown or repeated key, a
+    ///   value that is not a number, or a parameter out of range.
+    init(metadataText text: String) throws(ProfileError) {
+        var values: [String: Int] = [:]
+        for entry in text.split(separator: ";", omittingEmptySubsequences: true) {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let value = Int(parts[1]) else {
+                throw .invalidConfiguration("'\(entry)' is not key=integer")
+            }
+            let key = String(parts[0])
+            guard
+                [
+                    "kll_k", "hll_lg_k", "hll_type", "fi_lg_max_map_size", "max_string_length", "max_labels",
+                ].contains(key)
+            else { throw .invalidConfiguration("unknown key '\(key)'") }
+            guard values.updateValue(value, forKey: key) == nil else {
+                throw .invalidConfiguration("key '\(key)' appears twice")
+            }
+        }
+        var type = HLLTargetType.hll4
+        if let bits = values["hll_type"] {
+            guard let parsed = UInt32(exactly: bits).flatMap(HLLTargetType.init(bitsPerBucket:)) else {
+                throw .invalidConfiguration("hll_type \(bits) is not 4, 6 or 8")
+            }
+            type = parsed
+        }
+        try self.init(
+            kllK: values["kll_k"] ?? Self.defaultKLLK, hllLgK: values["hll_lg_k"] ?? Self.defaultHLLLgK,
+            hllType: type,
+            frequentItemsLgMaxMapSize: values["fi_lg_max_map_size"] ?? Self.defaultFrequentItemsLgMaxMapSize,
+            maxStringLength: values["max_string_length"] ?? Self.defaultMaxStringLength,
+            maxLabels: values["max_labels"] ?? Self.defaultMaxLabels)
     }
 }

@@ -16,10 +16,11 @@ struct ByteReader {
     var count: Int { bytes.count }
     var remaining: Int { bytes.count - offset }
 
-    /// Throws unless `n` more bytes are present at the current offset; `what` names the field.
-    func require(_ n: Int, _ what: String) throws(SketchError) {
+    /// Throws unless `n` more bytes are present at the current offset; `what` names the field
+    /// (evaluated only on failure, so an interpolated name costs nothing on the happy path).
+    func require(_ n: Int, _ what: @autoclosure () -> String) throws(SketchError) {
         guard n >= 0, n <= remaining else {
-            throw error("truncated: \(what) needs \(n) bytes, \(remaining) remain")
+            throw error("truncated: \(what()) needs \(n) bytes, \(remaining) remain")
         }
     }
 
@@ -75,6 +76,19 @@ struct ByteReader {
         Double(bitPattern: try u64(what))
     }
 
+    /// Copies the next `destination.count` bytes into `destination` in one block (for arrays of
+    /// little-endian numbers on a little-endian host).
+    ///
+    /// - Precondition: the bytes are present (the caller has called ``require(_:_:)``).
+    mutating func copyBytes(into destination: UnsafeMutableRawBufferPointer) {
+        precondition(destination.count <= remaining, "copyBytes past the checked length")
+        let start = offset
+        bytes.withUnsafeBytes { source in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<(start + destination.count)]))
+        }
+        offset += destination.count
+    }
+
     /// Reads `n` raw bytes; `n` is checked against the bytes present before copying.
     mutating func bytes(_ n: Int, _ what: String) throws(SketchError) -> ArraySlice<UInt8> {
         try require(n, what)
@@ -106,4 +120,6 @@ struct ByteWriter {
     mutating func f32(_ v: Float) { u32(v.bitPattern) }
     mutating func f64(_ v: Double) { u64(v.bitPattern) }
     mutating func append(contentsOf other: some Sequence<UInt8>) { bytes.append(contentsOf: other) }
+    /// Appends a block of raw memory in one copy.
+    mutating func append(raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
 }

@@ -40,7 +40,15 @@ struct HLLArray: Sendable, Equatable {
 
     var k: Int { 1 << lgK }
 
-    var isEmpty: Bool { curMin == 0 && numAtCurMin == UInt32(k) }
+    /// True when every register is zero. While a union's merge has left the statistics stale
+    /// (`rebuildPending`), `numAtCurMin` still describes the array *before* the merge — for a
+    /// freshly folded-down gadget, "all K registers zero" — so the registers are consulted
+    /// instead. (Only HLL_8 arrays are ever pending, and an all-zero HLL_8 array is all-zero
+    /// bytes.)
+    var isEmpty: Bool {
+        if rebuildPending { return !bytes.contains { $0 != 0 } }
+        return curMin == 0 && numAtCurMin == UInt32(k)
+    }
 
     // MARK: Register access
 
@@ -223,6 +231,12 @@ struct HLLArray: Sendable, Equatable {
     /// registers, every non-zero register re-added as a coupon, HIP carried over.
     func converted(to newType: HLLTargetType) -> HLLArray {
         if newType == type && !rebuildPending { return self }
+        return replayed(into: newType)
+    }
+
+    /// The registers re-added as coupons into a fresh array of `newType` (so the kxq sums,
+    /// cur_min and its count are recomputed), with HIP and the out-of-order flag carried over.
+    func replayed(into newType: HLLTargetType) -> HLLArray {
         var out = HLLArray(lgK: lgK, type: newType)
         out.outOfOrder = outOfOrder
         var zeros = UInt32(k)
@@ -490,8 +504,7 @@ enum HLLInterpolation {
     static func relativeError(upper: Bool, outOfOrder: Bool, lgK: Int, standardDeviations: Int) -> Double {
         if lgK > 12 {
             let factor = outOfOrder ? HLLConstants.nonHipRSEFactor : HLLConstants.hipRSEFactor
-            let k = Double(1 << lgK)
-            return (upper ? -1 : 1) * (Double(standardDeviations) * factor) / k.squareRoot()
+            return (upper ? -1 : 1) * (Double(standardDeviations) * factor) / HLLConstants.squareRootOfK(lgK: lgK)
         }
         let index = (lgK - 4) * 3 + (standardDeviations - 1)
         switch (outOfOrder, upper) {

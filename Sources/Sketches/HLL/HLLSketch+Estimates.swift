@@ -42,7 +42,7 @@ extension HLLSketch {
     /// The relative standard error of the estimate for this configuration: 0.8326/√K (HIP) or
     /// 1.039/√K (out of order).
     public var relativeStandardError: Double {
-        (isOutOfOrder ? HLLConstants.nonHipRSEFactor : HLLConstants.hipRSEFactor) / Double(1 << lgK).squareRoot()
+        (isOutOfOrder ? HLLConstants.nonHipRSEFactor : HLLConstants.hipRSEFactor) / HLLConstants.squareRootOfK(lgK: lgK)
     }
 
     /// LIST/SET: the number of coupons held; HLL: the number of non-zero registers (when the

@@ -273,6 +273,17 @@ enum HLLConstants {
         Double(bitPattern: UInt64(1023 - Int(v)) << 52)
     }
 
+    /// `√(2^lgK)`, correctly rounded (as `sqrt` gives it): `2^(lgK/2)` for even lgK, else √2
+    /// rounded to a double times `2^((lgK−1)/2)` — scaling by a power of two keeps the
+    /// rounding exact. `Double.squareRoot()` compiles to `sqrtsd` but keeps a call to libm's
+    /// `sqrt` for negative arguments (errno), an undefined symbol this stdlib-only module
+    /// should not leave to its users' link line.
+    @inline(__always)
+    static func squareRootOfK(lgK: Int) -> Double {
+        let half = Double(sign: .plus, exponent: lgK >> 1, significand: 1)
+        return lgK & 1 == 0 ? half : 1.414_213_562_373_095_1 * half
+    }
+
     /// `ceil(log2(n))`-style sizing used when a table's size must be recomputed from a count
     /// (`computeLgArrInts`): the next power of two ≥ count, doubled when over 3/4 full, at least
     /// `floor`.

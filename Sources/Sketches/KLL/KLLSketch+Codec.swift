@@ -35,6 +35,7 @@ extension KLLSketch {
     ///   the total weight of the levels, NaN items, unsorted levels, items outside
     ///   [min, max].
     /// - Complexity: O(image size).
+    @inlinable  // so that a caller's concrete collection reaches `init(decoding:)` without generic metadata
     public init(serialized image: some Collection<UInt8>) throws(SketchError) {
         try self.init(decoding: Array(image))
     }
@@ -43,6 +44,7 @@ extension KLLSketch {
     // specialize this non-inlinable code themselves) do not decode through witness tables.
     @_specialize(where Item == Double)
     @_specialize(where Item == Float)
+    @usableFromInline
     init(decoding image: [UInt8]) throws(SketchError) {
         var reader = ByteReader(image, family: "KLL")
         let header = try KLLImageHeader(reading: &reader)
@@ -93,7 +95,9 @@ extension KLLSketch {
             throw reader.error("num_levels=\(numLevels) out of range 1...\(KLLCapacity.maxLevels)", at: 18)
         }
         try reader.skip(legacy ? 5 : 1, "unused header bytes")
-        let capacity = KLLCapacity.total(k: k, numLevels: numLevels)
+        // The level capacities (kept for the first update, which would compute them again).
+        let capacities = (0..<numLevels).map { KLLCapacity.level(k: k, numLevels: numLevels, height: $0) }
+        let capacity = capacities.reduce(0, +)
         try reader.require(4 * numLevels, "\(numLevels) level offsets")
         var levels = [Int]()
         levels.reserveCapacity(numLevels + 1)
@@ -144,34 +148,101 @@ extension KLLSketch {
         guard !minItem.isNaN, !maxItem.isNaN, minItem <= maxItem else {
             throw reader.error("min \(minItem) and max \(maxItem) are not an interval", at: itemsStart)
         }
-        var buffer = [Item](repeating: 0, count: capacity)
-        for index in levels[0]..<capacity {
-            let at = reader.offset
-            let item = try reader.kllItem(Item.self, "item")
-            guard minItem <= item && item <= maxItem else {
-                throw reader.error("item \(item) is NaN or outside [min \(minItem), max \(maxItem)]", at: at)
+        // The items are copied in one block (the image is little-endian, like every host Swift
+        // supports here), then checked in place; an error names the item's byte offset.
+        let firstItem = levels[0]
+        func offset(of index: Int) -> Int { itemsStart + (index - firstItem + 2) * itemSize }
+        var buffer: [Item]
+        if Self.itemsAreImageBytes {
+            // One block copy into the retained part; only the free space below is zeroed.
+            try reader.require(retained * itemSize, "\(retained) items")
+            buffer = [Item](unsafeUninitializedCapacity: capacity) { storage, initialized in
+                let base = storage.baseAddress!
+                base.initialize(repeating: 0, count: firstItem)
+                reader.copyBytes(
+                    into: UnsafeMutableRawBufferPointer(start: base + firstItem, count: retained * itemSize))
+                initialized = capacity
             }
-            buffer[index] = item
+        } else {
+            buffer = [Item](repeating: 0, count: capacity)
+            for index in firstItem..<capacity { buffer[index] = try reader.kllItem(Item.self, "item") }
         }
+        // A cheap branch-free pass (it vectorizes) decides whether anything is wrong: a sorted
+        // level needs only its ends against [min, max] once every item is ≥ its predecessor
+        // (a NaN fails that test); an unsorted level 0 checks every item. Only a bad image pays
+        // for the search of its first offending item — range errors first, in item order, then
+        // order errors, as the checks were written.
         let firstSortedLevel = header.isLevelZeroSorted ? 0 : 1
-        if firstSortedLevel < numLevels {
+        let suspicious = buffer.withUnsafeBufferPointer { items in
+            var count = 0
+            for level in 0..<numLevels where levels[level] < levels[level + 1] {
+                let slice = UnsafeBufferPointer(rebasing: items[levels[level]..<levels[level + 1]])
+                if level >= firstSortedLevel {
+                    count &+= Self.countNonAscents(slice)
+                    count &+= minItem <= slice[0] && slice[slice.count - 1] <= maxItem ? 0 : 1
+                } else {
+                    count &+= Self.countOutside(slice, minItem, maxItem)
+                }
+            }
+            return count
+        }
+        if suspicious > 0 {
+            if let index = (firstItem..<capacity).first(where: { !(minItem <= buffer[$0] && buffer[$0] <= maxItem) }) {
+                throw reader.error(
+                    "item \(buffer[index]) is NaN or outside [min \(minItem), max \(maxItem)]", at: offset(of: index))
+            }
             for level in firstSortedLevel..<numLevels where levels[level] < levels[level + 1] {
-                for index in (levels[level] + 1)..<levels[level + 1] where buffer[index] < buffer[index - 1] {
+                let range = (levels[level] + 1)..<levels[level + 1]
+                if let index = range.first(where: { buffer[$0] < buffer[$0 - 1] }) {
                     throw reader.error(
-                        "level \(level) is not sorted (item \(index - levels[level]))",
-                        at: itemsStart + (index - levels[0] + 2) * itemSize)
+                        "level \(level) is not sorted (item \(index - levels[level]))", at: offset(of: index))
                 }
             }
         }
 
-        self.init(validK: k, seed: Self.defaultRandomSeed)
-        self._minK = UInt16(minK)
-        self._n = n
+        // Every field directly: `init(validK:)` would allocate a k-item buffer to discard.
+        _k = UInt16(k)
+        _minK = UInt16(minK)
+        _n = n
         self.levels = levels
-        self.items = buffer
+        items = buffer
         self.minItem = minItem
         self.maxItem = maxItem
-        self.isLevelZeroSorted = header.isLevelZeroSorted
+        isLevelZeroSorted = header.isLevelZeroSorted
+        coin = KLLCoin(seed: Self.defaultRandomSeed)
+        self.capacities = capacities
+    }
+
+    /// How many of `items` lie outside `[low, high]` (a NaN counts); branch-free.
+    @inline(__always)
+    static func countOutside(_ items: UnsafeBufferPointer<Item>, _ low: Item, _ high: Item) -> Int {
+        var count = 0
+        for x in items { count &+= (low <= x ? 0 : 1) &+ (x <= high ? 0 : 1) }
+        return count
+    }
+
+    /// How many of `items` are not ≥ their predecessor (smaller, or either is NaN); branch-free.
+    @inline(__always)
+    static func countNonAscents(_ items: UnsafeBufferPointer<Item>) -> Int {
+        var count = 0
+        var index = 1
+        while index < items.count {
+            count &+= items[index] >= items[index &- 1] ? 0 : 1
+            index &+= 1
+        }
+        return count
+    }
+
+    /// True when an item's memory is its image bytes: a little-endian host and an item type
+    /// stored as exactly its IEEE-754 bytes (`Double`, `Float`), so blocks of items are copied
+    /// whole. A constant once specialized.
+    static var itemsAreImageBytes: Bool {
+        #if _endian(little)
+            return MemoryLayout<Item>.size == Item.kllItemType.byteSize
+                && MemoryLayout<Item>.stride == Item.kllItemType.byteSize
+        #else
+            return false
+        #endif
     }
 
     private static func checkNoTrailingBytes(_ reader: ByteReader) throws(SketchError) {
@@ -226,7 +297,15 @@ extension KLLSketch {
             for level in 0..<numLevels { writer.u32(UInt32(levels[level])) }
             writer.kllItem(minItem)
             writer.kllItem(maxItem)
-            for index in levels[0]..<levels[numLevels] { writer.kllItem(items[index]) }
+            if Self.itemsAreImageBytes {
+                items.withUnsafeBytes { raw in
+                    writer.append(
+                        raw: UnsafeRawBufferPointer(
+                            rebasing: raw[(levels[0] * itemSize)..<(levels[numLevels] * itemSize)]))
+                }
+            } else {
+                for index in levels[0]..<levels[numLevels] { writer.kllItem(items[index]) }
+            }
         }
         return writer.bytes
     }
