@@ -20,8 +20,10 @@ final class EasyHandle: @unchecked Sendable {
         curl_easy_reset(raw)
     }
 
-    func post(
-        url: String, body: [UInt8], headers: [(String, String)], total: Duration,
+    /// Performs one request. `method` is `POST` (the upload path), `PUT` or `DELETE` (sent
+    /// with the body) or `GET` (no body).
+    func perform(
+        method: String, url: String, body: [UInt8], headers: [(String, String)], total: Duration,
         configuration: HTTPUploaderConfiguration
     ) -> Result<HTTPResponse, TransportError> {
         var list: UnsafeMutablePointer<curl_slist>?
@@ -53,12 +55,17 @@ final class EasyHandle: @unchecked Sendable {
                 set(drift_curl_setopt_string(raw, CURLOPT_URL, url))
                 set(drift_curl_setopt_string(raw, CURLOPT_PROTOCOLS_STR, "http,https"))
                 set(drift_curl_setopt_long(raw, CURLOPT_NOSIGNAL, 1))
-                set(drift_curl_setopt_long(raw, CURLOPT_POST, 1))
-                set(drift_curl_setopt_off_t(raw, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-                // POSTFIELDS does not copy: `bytes` stays valid until curl_easy_perform returns.
-                set(
-                    drift_curl_setopt_pointer(
-                        raw, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress)))
+                if method == "GET" {
+                    set(drift_curl_setopt_long(raw, CURLOPT_HTTPGET, 1))
+                } else {
+                    set(drift_curl_setopt_long(raw, CURLOPT_POST, 1))
+                    set(drift_curl_setopt_off_t(raw, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+                    // POSTFIELDS does not copy: `bytes` stays valid until curl_easy_perform returns.
+                    set(
+                        drift_curl_setopt_pointer(
+                            raw, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress)))
+                    if method != "POST" { set(drift_curl_setopt_string(raw, CURLOPT_CUSTOMREQUEST, method)) }
+                }
                 set(drift_curl_setopt_slist(raw, CURLOPT_HTTPHEADER, list))
                 set(
                     drift_curl_setopt_long(

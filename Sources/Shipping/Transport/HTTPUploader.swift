@@ -98,6 +98,20 @@ public final class HTTPUploader: Sendable {
     public func post(
         _ url: String, body: [UInt8], headers: [(String, String)], timeout: Duration? = nil
     ) throws(TransportError) -> HTTPResponse {
+        try request("POST", url, body: body, headers: headers, timeout: timeout)
+    }
+
+    /// Sends one request (`GET`, `POST`, `PUT` or `DELETE`), blocking the calling thread: the
+    /// CLI's API client (`drift baseline`). Same timeouts and TLS rules as uploads.
+    ///
+    /// - Throws: ``TransportError`` when no HTTP response arrived.
+    public func request(
+        _ method: String, _ url: String, body: [UInt8] = [], headers: [(String, String)] = [],
+        timeout: Duration? = nil
+    ) throws(TransportError) -> HTTPResponse {
+        guard ["GET", "POST", "PUT", "DELETE"].contains(method) else {
+            throw TransportError(.invalidRequest, "unsupported HTTP method \(method)")
+        }
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw TransportError(.invalidRequest, "URL '\(url)' is not http:// or https://")
         }
@@ -114,7 +128,8 @@ public final class HTTPUploader: Sendable {
             throw TransportError(.other, "curl_easy_init failed")
         }
         let total = min(timeout ?? configuration.totalTimeout, configuration.totalTimeout)
-        let result = handle.post(url: url, body: body, headers: headers, total: total, configuration: configuration)
+        let result = handle.perform(
+            method: method, url: url, body: body, headers: headers, total: total, configuration: configuration)
         handle.reset()
         idle.withLock { (slot: inout EasyHandle?) in
             if slot == nil { slot = handle }  // otherwise `handle` is released and cleaned up
