@@ -82,7 +82,7 @@ import Testing
         // Every drift statistic, verdict, quality ratio and performance figure is the same
         // number; HLL cardinality estimates may differ within the sketch's error (the merged
         // rollups are re-encoded sketches; see docs/operations.md).
-        let differences = JSONDifferences.compare(expected, actual, tolerateCardinality: 0.02)
+        let differences = JSONDifferences.compare(expected, actual, tolerateCardinality: 0.001)
         #expect(differences.isEmpty, "\(differences.prefix(10))")
         let columns = try #require(actual["columns"] as? [String: Any])
         #expect(columns.count >= 8)
