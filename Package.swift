@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure value types: DataSketches-compatible KLL, HLL, frequent items. stdlib only.
@@ -88,7 +89,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Profiles", "Drift", "Reports", "Storage",
+                "Profiles", "Drift", "Reports", "Storage", "Shipping",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -120,6 +121,15 @@ let package = Package(
             name: "DriftBench",
             dependencies: ["Drift", "Profiles", "Sketches"],
             path: "Benchmarks/DriftBench",
+            swiftSettings: upcoming
+        ),
+        // Load generator for drift serve (scripts/bench --suite server), with a raw COPY anchor.
+        .executableTarget(
+            name: "IngestBench",
+            dependencies: [
+                "Profiles", "Storage", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/IngestBench",
             swiftSettings: upcoming
         ),
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),

@@ -24,6 +24,8 @@ struct ServerHarness {
         c.rollupIntervalMs = 20
         c.metricsIntervalMs = 50
         c.metricsGraceMs = 0
+        c.metricsSettleMs = 0
+        c.rollupDutyCycle = 1
         c.tokenCacheMs = 0
         c.poolSize = 8
         configure(&c)

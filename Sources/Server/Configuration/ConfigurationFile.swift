@@ -99,7 +99,12 @@ private struct YAMLReader {
                     switch sub {
                     case "interval": c.rollupIntervalMs = try duration(subValue, "rollup.interval")
                     case "batch_size": c.rollupBatchSize = try int(subValue, "rollup.batch_size", 1...10_000)
-                    default: throw error(subKey, "unknown key 'rollup.\(sub)' (interval, batch_size)")
+                    case "duty_cycle":
+                        guard case .scalar(let scalar) = subValue, let share = Double(scalar.string), share > 0,
+                            share <= 1
+                        else { throw error(subValue, "rollup.duty_cycle must be a number in (0, 1]") }
+                        c.rollupDutyCycle = share
+                    default: throw error(subKey, "unknown key 'rollup.\(sub)' (interval, batch_size, duty_cycle)")
                     }
                 }
             case "metrics":
@@ -107,6 +112,7 @@ private struct YAMLReader {
                     switch sub {
                     case "interval": c.metricsIntervalMs = try duration(subValue, "metrics.interval")
                     case "grace": c.metricsGraceMs = try duration(subValue, "metrics.grace")
+                    case "settle": c.metricsSettleMs = try duration(subValue, "metrics.settle")
                     case "granularities":
                         guard case .sequence(let items) = subValue else {
                             throw error(subValue, "metrics.granularities must be a list (hour, day)")
@@ -119,7 +125,8 @@ private struct YAMLReader {
                             granularities.append(g)
                         }
                         c.metricGranularities = granularities
-                    default: throw error(subKey, "unknown key 'metrics.\(sub)' (interval, grace, granularities)")
+                    default:
+                        throw error(subKey, "unknown key 'metrics.\(sub)' (interval, grace, settle, granularities)")
                     }
                 }
             case "retention":

@@ -24,11 +24,17 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Pause between rollup passes when nothing was pending, ms.
     public var rollupIntervalMs: Int64 = 1000
     /// Raw profiles per rollup transaction.
-    public var rollupBatchSize = 200
+    public var rollupBatchSize = 50
+    /// The share of one core rollups may take while a backlog is worked off (0–1]: after a
+    /// pass of t, they pause t·(1−share)/share.
+    public var rollupDutyCycle = 0.25
     /// Pause between metric passes when nothing was due, ms.
     public var metricsIntervalMs: Int64 = 2000
     /// A window's metrics are computed once it ended this long ago (late data recomputes).
     public var metricsGraceMs: Int64 = 5 * 60_000
+    /// A window's metrics wait until it has not changed for this long (ms), so that a window
+    /// being filled is computed once.
+    public var metricsSettleMs: Int64 = 10_000
     /// Granularities whose windows get metric rows.
     public var metricGranularities: [Granularity] = [.hour, .day]
     /// Retention per table family, days (nil: keep forever).
@@ -67,6 +73,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ConfigurationError("rollup.batch_size must be 1–10000")
         }
         guard metricsGraceMs >= 0 else { throw ConfigurationError("metrics.grace must not be negative") }
+        guard rollupDutyCycle > 0, rollupDutyCycle <= 1 else {
+            throw ConfigurationError("rollup.duty_cycle must be in (0, 1]")
+        }
         guard !dataDirectory.isEmpty else { throw ConfigurationError("data_dir must not be empty") }
         if !authEnabled && !listensOnLoopback {
             throw ConfigurationError(

@@ -32,6 +32,7 @@ struct RollupService: Service {
         var backoff: Int64 = configuration.rollupIntervalMs
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
+                let started = ContinuousClock.now
                 let pass = try await store.rollUpPending(limit: configuration.rollupBatchSize)
                 backoff = configuration.rollupIntervalMs
                 metrics.rollupProfiles.increment(by: Int64(pass.rawProfiles - pass.setAside.count))
@@ -39,13 +40,22 @@ struct RollupService: Service {
                     metrics.rollupSetAside.increment()
                     logger.warning("raw profile set aside", metadata: ["raw_id": "\(id)", "reason": "\(reason)"])
                 }
+                if let pending = try? await profiles.pendingCount() { metrics.rollupPending.set(Double(pending)) }
                 if pass.rawProfiles > 0 {
                     logger.debug(
                         "rollup pass",
                         metadata: ["profiles": "\(pass.rawProfiles)", "windows": "\(pass.windows.count)"])
+                    // Rollups are background work: under a backlog they take at most the
+                    // configured share of a core, so that acknowledging uploads stays fast.
+                    let share = configuration.rollupDutyCycle
+                    if share < 1 {
+                        let busy = ContinuousClock.now - started
+                        let busyMs = Double(busy.components.seconds) * 1000 + Double(busy.components.attoseconds) / 1e15
+                        let rest = Int64(busyMs * (1 - share) / share)
+                        if rest > 0 { await pause(milliseconds: rest) }
+                    }
                     continue
                 }
-                if let pending = try? await profiles.pendingCount() { metrics.rollupPending.set(Double(pending)) }
                 await pause(milliseconds: configuration.rollupIntervalMs)
             } catch {
                 metrics.rollupErrors.increment()
@@ -88,10 +98,11 @@ struct MetricsService: Service {
     /// One batch: returns the number of windows computed.
     func pass(limit: Int) async throws -> Int {
         let endedBy = now() - configuration.metricsGraceMs
+        let settle = configuration.metricsSettleMs
         let granularities = configuration.metricGranularities
         let (windows, rows) = try await pool.withTransaction { connection in
             let due = try EvaluationStore.claimDue(
-                limit: limit, endedBy: endedBy, granularities: granularities, connection)
+                limit: limit, endedBy: endedBy, settleMilliseconds: settle, granularities: granularities, connection)
             var rows = 0
             for window in due {
                 let records = try Self.records(for: window, connection)

@@ -18,12 +18,15 @@ public struct DueWindow: Sendable {
 /// are one transaction.
 public enum EvaluationStore {
     /// Claims up to `limit` rollup windows at `granularities` that ended at or before
-    /// `endedBy` (ms) and have no metrics for their current contents, oldest change first,
+    /// `endedBy` (ms), have not changed for `settleMilliseconds` (a window being filled by a
+    /// backfill is computed once it is quiet, not after every merge) and have no metrics for
+    /// their current contents, oldest change first,
     /// locking them (`FOR UPDATE SKIP LOCKED`) until the transaction ends.
     ///
     /// - Precondition: `connection` is inside a transaction.
     public static func claimDue(
-        limit: Int, endedBy: Int64, granularities: [Granularity], _ connection: PostgresConnection
+        limit: Int, endedBy: Int64, settleMilliseconds: Int64 = 0, granularities: [Granularity],
+        _ connection: PostgresConnection
     ) throws -> [DueWindow] {
         precondition(connection.transactionState == .inTransaction, "claimDue needs a transaction")
         // A metric pass locks rollup rows and then writes metrics: without this it deadlocks
@@ -38,13 +41,14 @@ public enum EvaluationStore {
               AND r.granularity = ANY($1::text[])
               AND r.window_start + CASE r.granularity WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END
                   <= $2
+              AND r.updated_at <= now() - make_interval(secs => $4::float8 / 1000)
             ORDER BY r.updated_at
             LIMIT $3
             FOR UPDATE OF r SKIP LOCKED
             """,
             [
                 .textArray(granularities.map(\.rawValue)), .timestamp(milliseconds: endedBy),
-                .int64(Int64(limit)),
+                .int64(Int64(limit)), .int64(settleMilliseconds),
             ]
         ).map { row in
             guard let granularity = Granularity(rawValue: try row.decode(String.self, at: 1)) else {
