@@ -22,8 +22,8 @@ struct MigrationTests {
             """)[0].decodeArray(String.self, at: 0)
         #expect(
             tables == [
-                "baselines", "metrics", "raw_profiles", "rollup_ledger", "rollups", "schema_migrations", "streams",
-                "tokens",
+                "alert_groups", "alert_states", "baselines", "metrics", "notifications", "raw_profiles", "rollup_ledger",
+                "rollups", "schema_migrations", "silences", "streams", "tokens",
             ])
     }
 

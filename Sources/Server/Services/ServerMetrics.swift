@@ -18,6 +18,9 @@ final class ServerMetrics: Sendable {
     let metricWindows: Counter
     let metricRows: Counter
     let metricErrors: Counter
+    let notificationsSent: Counter
+    let notificationsRetried: Counter
+    let notificationsFailed: Counter
     let poolOpen: Gauge
     let poolInUse: Gauge
     let poolWaiting: Gauge
@@ -58,6 +61,12 @@ final class ServerMetrics: Sendable {
         metricWindows = counter("drift_metric_windows_total", "Rollup windows whose metrics were computed.")
         metricRows = counter("drift_metric_rows_total", "Metric rows written.")
         metricErrors = counter("drift_metric_errors_total", "Metric passes that failed (retried).")
+        notificationsSent = counter(
+            "drift_notifications_total", "Notification deliveries by outcome.", [("outcome", "sent")])
+        notificationsRetried = counter(
+            "drift_notifications_total", "Notification deliveries by outcome.", [("outcome", "retried")])
+        notificationsFailed = counter(
+            "drift_notifications_total", "Notification deliveries by outcome.", [("outcome", "failed")])
         poolOpen = gauge("drift_db_pool_connections_open", "Open database connections.")
         poolInUse = gauge("drift_db_pool_connections_in_use", "Database connections in use.")
         poolWaiting = gauge("drift_db_pool_waiters", "Tasks waiting for a database connection.")

@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shipping
+import Storage
+
+/// Where a named receiver's notifications go, resolved at send time (so that secrets read
+/// from the environment or files are never stored in the outbox).
+public struct ReceiverEndpoint: Sendable, Equatable {
+    public var url: String
+    public var headers: [String: String]
+    /// HMAC-SHA256 key: when set, requests carry `X-Drift-Signature`.
+    public var signingSecret: [UInt8]?
+
+    public init(url: String, headers: [String: String] = [:], signingSecret: [UInt8]? = nil) {
+        self.url = url
+        self.headers = headers
+        self.signingSecret = signingSecret
+    }
+}
+
+/// Delivers the notification outbox over libcurl.
+///
+/// Each pass leases due rows (`OutboxStore.lease`: a short UPDATE … FOR UPDATE SKIP LOCKED, so
+/// replicas never hold the same row), sends them and records the outcome: 2xx is done; other
+/// 4xx except 408/429 fail permanently with the response recorded; network errors, 408, 429
+/// and 5xx are retried with exponential backoff (honouring `Retry-After`) until the
+/// notification is older than the maximum age. Every request carries `X-Drift-Dedup-Key` (stable
+/// across retries) so that a receiver can drop the repeat a crash between sending and
+/// recording may cause; with a secret, `X-Drift-Timestamp` and
+/// `X-Drift-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." + body))`.
+struct DeliveryService: Service {
+    let pool: ConnectionPool
+    let receivers: @Sendable (_ project: String, _ name: String) -> ReceiverEndpoint?
+    let uploader: HTTPUploader
+    let metrics: ServerMetrics
+    let logger: Logger
+    var intervalMilliseconds: Int64 = 500
+    var maxAgeMilliseconds: Int64 = 24 * 3_600_000
+    var baseBackoffMilliseconds: Int64 = 1000
+    var maxBackoffMilliseconds: Int64 = 5 * 60_000
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if try await pass() == 0 { await pause(milliseconds: intervalMilliseconds) }
+            } catch {
+                logger.error("delivery pass failed; retrying", metadata: ["error": "\(error)"])
+                await pause(milliseconds: 2000)
+            }
+        }
+    }
+
+    /// Sends what is due; returns the number of notifications attempted.
+    func pass() async throws -> Int {
+        let leased = try await pool.withConnection { try OutboxStore.lease(limit: 20, leaseMilliseconds: 60_000, $0) }
+        for notification in leased { try await deliver(notification) }
+        return leased.count
+    }
+
+    func deliver(_ n: OutboxNotification) async throws {
+        guard let endpoint = receivers(n.project, n.receiver) else {
+            try await record(n, .failed(status: nil, error: "receiver '\(n.receiver)' is not configured"))
+            return
+        }
+        var headers: [(String, String)] = [
+            ("Content-Type", "application/json"), ("X-Drift-Dedup-Key", n.dedupKey),
+            ("User-Agent", "driftwatch-notifier/1"),
+        ]
+        for (name, value) in endpoint.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
+        if let secret = endpoint.signingSecret {
+            let timestamp = String(wallClockMilliseconds() / 1000)
+            headers.append(("X-Drift-Timestamp", timestamp))
+            headers.append(
+                ("X-Drift-Signature", "sha256=" + Self.signature(secret: secret, timestamp: timestamp, body: n.payload))
+            )
+        }
+        let outcome: Outcome
+        do {
+            let response = try await uploader.send(
+                endpoint.url, body: n.payload, headers: headers, timeout: .seconds(10))
+            outcome = classify(n, response)
+        } catch {
+            outcome = retryOrExpire(n, status: nil, error: "\(error)", retryAfterMilliseconds: nil)
+        }
+        try await record(n, outcome)
+    }
+
+    enum Outcome: Equatable {
+        case sent(status: Int)
+        case retry(delayMilliseconds: Int64, status: Int?, error: String)
+        case failed(status: Int?, error: String)
+    }
+
+    func classify(_ n: OutboxNotification, _ response: HTTPResponse) -> Outcome {
+        let status = response.status
+        if (200..<300).contains(status) { return .sent(status: status) }
+        let body = String(decoding: response.body.prefix(500), as: UTF8.self)
+        if status == 408 || status == 429 || status >= 500 {
+            let retryAfter = response.header("retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+            return retryOrExpire(n, status: status, error: body, retryAfterMilliseconds: retryAfter.map { $0 * 1000 })
+        }
+        return .failed(status: status, error: body)
+    }
+
+    func retryOrExpire(_ n: OutboxNotification, status: Int?, error: String, retryAfterMilliseconds: Int64?) -> Outcome
+    {
+        let age = wallClockMilliseconds() - n.createdAt.milliseconds
+        guard age < maxAgeMilliseconds else {
+            return .failed(status: status, error: "gave up after \(n.attempts) attempts over \(age / 1000) s: \(error)")
+        }
+        let exponent = min(n.attempts - 1, 20)
+        let backoff = min(maxBackoffMilliseconds, baseBackoffMilliseconds << Int64(max(0, exponent)))
+        // Full jitter between half and all of the backoff, at least what Retry-After asks.
+        let jittered = backoff / 2 + Int64.random(in: 0...max(1, backoff / 2))
+        return .retry(
+            delayMilliseconds: max(jittered, min(retryAfterMilliseconds ?? 0, 3_600_000)), status: status, error: error)
+    }
+
+    func record(_ n: OutboxNotification, _ outcome: Outcome) async throws {
+        try await pool.withConnection { connection in
+            switch outcome {
+            case .sent(let status): try OutboxStore.markSent(id: n.id, status: status, connection)
+            case .retry(let delay, let status, let error):
+                try OutboxStore.markRetry(id: n.id, delayMilliseconds: delay, status: status, error: error, connection)
+            case .failed(let status, let error):
+                try OutboxStore.markFailed(id: n.id, status: status, error: error, connection)
+            }
+        }
+        switch outcome {
+        case .sent:
+            metrics.notificationsSent.increment()
+        case .retry(let delay, let status, let error):
+            metrics.notificationsRetried.increment()
+            logger.warning(
+                "notification not delivered; will retry",
+                metadata: [
+                    "receiver": "\(n.receiver)", "dedup_key": "\(n.dedupKey)",
+                    "status": "\(status.map(String.init) ?? "-")",
+                    "retry_ms": "\(delay)", "error": "\(error.prefix(200))",
+                ])
+        case .failed(let status, let error):
+            metrics.notificationsFailed.increment()
+            logger.error(
+                "notification failed permanently",
+                metadata: [
+                    "receiver": "\(n.receiver)", "dedup_key": "\(n.dedupKey)",
+                    "status": "\(status.map(String.init) ?? "-")",
+                    "error": "\(error.prefix(200))",
+                ])
+        }
+    }
+
+    /// Lowercase hex HMAC-SHA256 of `timestamp + "." + body`.
+    static func signature(secret: [UInt8], timestamp: String, body: [UInt8]) -> String {
+        var message = Array(timestamp.utf8)
+        message.append(UInt8(ascii: "."))
+        message.append(contentsOf: body)
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+}
