@@ -127,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "IngestBench",
             dependencies: [
-                "Profiles", "Storage", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "Profiles", "Sketches", "Storage", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/IngestBench",
             swiftSettings: upcoming
@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Profiles", "Sketches"], swiftSettings: upcoming),
         // Test helpers shared by the storage and server tests: a PostgreSQL database per suite.
         .target(
-            name: "DriftTestSupport", dependencies: ["Storage", "Profiles"], path: "Tests/TestSupport",
+            name: "DriftTestSupport", dependencies: ["Storage", "Profiles", "Sketches"], path: "Tests/TestSupport",
             swiftSettings: upcoming),
         .testTarget(
             name: "StorageTests", dependencies: ["Storage", "Profiles", "DriftTestSupport"], swiftSettings: upcoming),
@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "ShippingTests",
             dependencies: [
-                "Shipping", "Profiles", "drift",
+                "Shipping", "Profiles", "Sketches", "drift",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -9,23 +9,16 @@
 
 import Drift
 import Profiles
+import Sketches
+
+extension SplitMix64 {
+    /// Uniform in [0, 1), 53 bits.
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}
 
 @inline(never)
 func blackHole<T>(_ value: T) {
     withExtendedLifetime(value) {}
-}
-
-/// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }
 
 func option(_ name: String, default value: Int) -> Int {
@@ -45,7 +38,7 @@ let poolSize = 20
 /// whose categorical column c has 4·(c + 1) categories with skewed weights (the last few columns
 /// have more than the 96 a default frequent-items sketch tracks).
 func makeProfile(seed: UInt64, shift: Double) -> DatasetProfile {
-    var rng = SplitMix64(state: seed)
+    var rng = SplitMix64(seed: seed)
     var profile = DatasetProfile(model: "bench", uploadID: UploadID(high: seed, low: 0), createdAt: 0)
     var columns = (0..<numericColumns).map { _ in ColumnProfile(config: profile.config) }
     var categorical = (0..<categoricalColumns).map { _ in ColumnProfile(config: profile.config) }

@@ -12,6 +12,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Profiles
+import Sketches
 import Storage
 import Synchronization
 
@@ -34,18 +35,6 @@ struct Arguments {
     func int(_ name: String, _ fallback: Int) -> Int { values[name].flatMap { Int($0) } ?? fallback }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): reproducible data.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func emit(_ fields: [(String, Any)]) {
     let body = fields.map { key, value -> String in
         switch value {
@@ -61,7 +50,7 @@ func emit(_ fields: [(String, Any)]) {
 /// 20-column profiles of one service: 14 numeric and 6 categorical features, 200 rows each,
 /// one per minute (distinct upload ids: none is a duplicate).
 func generate(count: Int, seed: UInt64) -> [[UInt8]] {
-    var random = SplitMix(state: 20_261_125 &+ seed &* 0x1000_0000)
+    var random = SplitMix64(seed: 20_261_125 &+ seed &* 0x1000_0000)
     // 2026-01-01T00:00:00Z, a year per seed so that seeds never share a window.
     let base: Int64 = 1_767_225_600_000 + Int64(seed) * 366 * 86_400_000
     let categories = (0..<40).map { "category-\($0)" }

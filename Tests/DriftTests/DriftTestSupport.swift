@@ -6,20 +6,14 @@ import Sketches
 /// A seedable generator for randomised drift tests (SplitMix64: Steele, Lea, Flood 2014).
 struct TestRandom: RandomNumberGenerator {
     let seed: UInt64
-    var state: UInt64
+    var generator: SplitMix64
 
     init(seed: UInt64) {
         self.seed = seed
-        state = seed
+        generator = SplitMix64(seed: seed)
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 

@@ -1,16 +1,12 @@
+import Sketches
+
 @testable import Profiles
 
-/// A seedable generator for randomised profile tests (SplitMix64: Steele, Lea, Flood 2014).
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Reproducible test data.
+typealias TestRandom = SplitMix64
+
+extension SplitMix64 {
+    /// Uniform in [0, 1), 53 bits.
     mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
     /// A standard normal deviate (Box–Muller without libm: polar method).
     mutating func normal() -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import Sketches
 import Testing
 
 /// Access to the whylogs 1.6.4 profiles in `Tests/Fixtures/whylogs` (copied from the shared
@@ -101,15 +102,5 @@ struct WhylogsFixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a seedable generator for randomised tests.
-struct WhylogsSplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Reproducible test data.
+typealias WhylogsSplitMix64 = SplitMix64

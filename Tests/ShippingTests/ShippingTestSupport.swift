@@ -1,20 +1,11 @@
 import Foundation
 import Logging
 import Profiles
+import Sketches
 import Testing
 
-/// A seedable generator (SplitMix64: Steele, Lea, Flood 2014).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Reproducible test data.
+typealias SeededRandom = SplitMix64
 
 /// 2024-05-01T10:00:00Z, an hour boundary.
 let baseTime: Int64 = 1_714_557_600_000

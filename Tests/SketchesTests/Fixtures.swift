@@ -1,4 +1,5 @@
 import Foundation
+import Sketches
 import Testing
 
 /// Access to the reference vectors written by Apache DataSketches 5.2.0 (Python, C++ core),
@@ -54,19 +55,7 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// SplitMix64 as used by the reference-vector generator: state += 0x9E3779B97F4A7C15, then
-/// the standard 30/27/31 mix (Steele, Lea, Flood 2014). Also a seedable generator for
-/// randomised tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// x = (s >> 11) * 2^-53, the generator's unit double.
+extension SplitMix64 {
+    /// Uniform in [0, 1), 53 bits.
     mutating func nextUnitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import Sketches
 public import Storage
 import Synchronization
 
@@ -93,18 +94,8 @@ public struct TestDatabase: Sendable {
     }
 }
 
-/// A seeded generator for randomised storage tests (SplitMix64: Steele, Lea, Flood 2014).
-public struct SeededRandom: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Reproducible test data.
+public typealias SeededRandom = SplitMix64
 
 /// A set that concurrent tasks add to.
 public final class Collector<Element: Hashable & Sendable>: Sendable {

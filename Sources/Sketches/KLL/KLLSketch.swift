@@ -271,25 +271,20 @@ public struct KLLSketch<Item: KLLItem>: Sendable {
 public typealias KLLDoublesSketch = KLLSketch<Double>
 public typealias KLLFloatsSketch = KLLSketch<Float>
 
-/// The compaction coin: SplitMix64 (Steele, Lea & Flood, "Fast Splittable Pseudorandom
-/// Number Generators", OOPSLA 2014; constants from that paper), one output per flip,
-/// top bit used. Stored in the sketch so that results are reproducible.
+/// The compaction coin: ``SplitMix64``, one output per flip, top bit used. Stored in the
+/// sketch so that results are reproducible.
 @usableFromInline
 struct KLLCoin: Sendable {
-    @usableFromInline var state: UInt64
+    @usableFromInline var generator: SplitMix64
 
-    @inlinable init(seed: UInt64) { state = seed }
+    @inlinable init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+
+    /// The generator's state (serialised nowhere; kept for equality and copies).
+    @inlinable var state: UInt64 { generator.state }
 
     /// 0 or 1.
     @inlinable
-    mutating func flip() -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Int(truncatingIfNeeded: z >> 63)
-    }
+    mutating func flip() -> Int { Int(truncatingIfNeeded: generator.next() >> 63) }
 }
 
 /// Level capacities of the KLL buffer (FORMATS.md "Levels / offsets"; DataSketches
