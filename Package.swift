@@ -71,6 +71,7 @@ let package = Package(
                 "Shipping",
                 "Storage",
                 "Server",
+                "Alerting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -85,11 +86,17 @@ let package = Package(
             resources: [.copy("Migrations")],
             swiftSettings: upcoming
         ),
+        // Alert rules (YAML), the pure evaluator and notification payloads.
+        .target(
+            name: "Alerting",
+            dependencies: ["Storage", "Reports", .product(name: "Yams", package: "Yams")],
+            swiftSettings: upcoming
+        ),
         // `drift serve`: the Hummingbird 2 application, auth, ingest, rollup and metric services.
         .target(
             name: "Server",
             dependencies: [
-                "Profiles", "Drift", "Reports", "Storage", "Shipping",
+                "Profiles", "Drift", "Reports", "Storage", "Shipping", "Alerting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -132,6 +139,7 @@ let package = Package(
             path: "Benchmarks/IngestBench",
             swiftSettings: upcoming
         ),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting"], swiftSettings: upcoming),
         .testTarget(name: "SketchesTests", dependencies: ["Sketches"], swiftSettings: upcoming),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "Sketches"], swiftSettings: upcoming),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "Profiles", "Sketches"], swiftSettings: upcoming),

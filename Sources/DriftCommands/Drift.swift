@@ -21,7 +21,7 @@ public struct Drift: AsyncParsableCommand {
         subcommands: [
             ProfileCommand.self, DiffCommand.self, SketchCommand.self, ServeCommand.self, PushCommand.self,
             BaselineCommand.self,
-            MigrateCommand.self, TokensCommand.self,
+            MigrateCommand.self, TokensCommand.self, RulesCommand.self,
         ]
     )
 

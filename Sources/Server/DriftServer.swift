@@ -3,6 +3,7 @@ public import Hummingbird
 public import Logging
 import Profiles
 import ServiceLifecycle
+import Shipping
 public import Storage
 
 /// `drift serve`: the database, the HTTP application and the background services.
@@ -109,6 +110,17 @@ public enum DriftServer {
             MetricsService(
                 pool: pool, configuration: configuration, metrics: components.metrics, logger: logger, now: now),
         ]
+        if let path = configuration.alertsPath {
+            let library = RuleLibrary(directory: path, logger: logger)
+            services.append(
+                AlertService(
+                    pool: pool, library: library, intervalMilliseconds: configuration.alertIntervalMs, logger: logger,
+                    now: now))
+            services.append(
+                DeliveryService(
+                    pool: pool, receivers: { _, name in library.endpoint(named: name) }, uploader: HTTPUploader(),
+                    metrics: components.metrics, logger: logger))
+        }
         services.append(
             MaintenanceService(
                 partitions: components.profiles.partitions, retention: configuration.retention, logger: logger))

@@ -86,6 +86,14 @@ private struct YAMLReader {
             case "max_body_bytes": c.maxBodyBytes = try int(value, name, 1024...(1 << 30))
             case "pool_size": c.poolSize = try int(value, name, 1...256)
             case "token_cache": c.tokenCacheMs = try duration(value, name)
+            case "alerts":
+                for (sub, subKey, subValue) in try mapping(value, name) {
+                    switch sub {
+                    case "rules": c.alertsPath = try string(subValue, "alerts.rules")
+                    case "interval": c.alertIntervalMs = try duration(subValue, "alerts.interval")
+                    default: throw error(subKey, "unknown key 'alerts.\(sub)' (rules, interval)")
+                    }
+                }
             case "ingest":
                 for (sub, subKey, subValue) in try mapping(value, name) {
                     switch sub {
@@ -150,7 +158,7 @@ private struct YAMLReader {
                 throw error(
                     key,
                     "unknown key '\(name)' (listen, data_dir, database_url, auth, max_body_bytes, pool_size, "
-                        + "token_cache, ingest, rollup, metrics, retention, log)")
+                        + "token_cache, ingest, rollup, metrics, retention, log, alerts)")
             }
         }
     }

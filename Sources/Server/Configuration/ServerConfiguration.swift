@@ -45,6 +45,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// `logfmt` or `json`.
     public var logFormat = "logfmt"
+    /// Alert rule files (a directory of YAML files, or one file); nil: no alerting.
+    public var alertsPath: String?
+    /// Pause between alert evaluations, ms.
+    public var alertIntervalMs: Int64 = 10_000
 
     public init() {}
 

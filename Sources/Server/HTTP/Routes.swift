@@ -42,6 +42,7 @@ struct DriftAPI: Sendable {
         let v1 = router.group("/v1").add(middleware: AuthMiddleware(authenticator: authenticator))
         v1.post("/profiles") { request, context in try await upload(request, context) }
         v1.get("/models") { _, context in try await listModels(context) }
+        v1.get("/alerts") { request, context in try await listAlerts(request, context) }
         v1.get("/models/{model}/profile") { request, context in try await profile(request, context) }
         v1.get("/models/{model}/drift") { request, context in try await drift(request, context) }
         v1.get("/models/{model}/metrics") { request, context in try await series(request, context) }
@@ -299,6 +300,30 @@ struct DriftAPI: Sendable {
                         })
                 ),
             ]))
+    }
+
+    // MARK: Alerts
+
+    /// The project's current alerts (pending, firing, and resolved ones not yet notified),
+    /// optionally of one state.
+    func listAlerts(_ request: Request, _ context: DriftRequestContext) async throws -> Response {
+        let principal = try context.require(.read)
+        let state = QueryParameters(request: request).string("state")
+        if let state, !["pending", "firing", "resolved"].contains(state) {
+            throw APIError.badRequest("state='\(state)' must be pending, firing or resolved")
+        }
+        let rows = try await pool.withConnection { connection in
+            try connection.query(
+                """
+                SELECT state::text FROM alert_states WHERE project = $1 AND ($2::text IS NULL OR status = $2)
+                ORDER BY rule, alert_key
+                """, [.text(principal.project), .text(state)]
+            ).map { try $0.decode(String.self, at: 0) }
+        }
+        // The stored states are the evaluator's JSON already; wrap them without re-encoding.
+        let body = "{\"alerts\": [" + rows.joined(separator: ", ") + "]}\n"
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     // MARK: Baselines

@@ -1,0 +1,250 @@
+import Storage
+
+/// The latest value of one metric series (a stream's column, metric and baseline at one
+/// granularity), as `drift serve` wrote it.
+public struct MetricSample: Sendable, Equatable {
+    public var model: String
+    public var modelVersion: String
+    public var segment: String
+    public var column: String
+    public var metric: String
+    public var baseline: String
+    public var granularity: String
+    public var windowStart: Int64
+    public var value: Double
+
+    public init(
+        model: String, modelVersion: String = "", segment: String = "*", column: String, metric: String,
+        baseline: String, granularity: String, windowStart: Int64, value: Double
+    ) {
+        self.model = model
+        self.modelVersion = modelVersion
+        self.segment = segment
+        self.column = column
+        self.metric = metric
+        self.baseline = baseline
+        self.granularity = granularity
+        self.windowStart = windowStart
+        self.value = value
+    }
+}
+
+/// One alert: a rule on one series.
+public struct AlertState: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case pending, firing, resolved }
+
+    /// Stable: the rule and the labels that tell its series apart.
+    public var key: String
+    public var rule: String
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var status: Status
+    /// When the condition started to hold (ms).
+    public var activeSince: Int64
+    public var firedAt: Int64?
+    public var resolvedAt: Int64?
+    public var value: Double
+    public var threshold: Double
+    public var windowStart: Int64
+}
+
+/// A notification group's timers and what it last told its receiver.
+public struct GroupState: Codable, Sendable, Equatable {
+    public var key: String
+    public var receiver: String
+    public var labels: [String: String]
+    /// When the group first had a firing alert it has not notified.
+    public var firstActiveAt: Int64
+    public var lastSentAt: Int64?
+    /// The firing and resolved alert keys of the last notification.
+    public var lastSent: String?
+    /// Notifications sent so far (the dedup key's suffix).
+    public var sequence: Int
+}
+
+/// What the evaluator asks to be delivered.
+public struct AlertNotification: Sendable, Equatable {
+    public var receiver: String
+    public var groupKey: String
+    /// Stable across retries and replicas: the group key and its sequence number.
+    public var dedupKey: String
+    public var status: String
+    public var groupLabels: [String: String]
+    public var alerts: [AlertState]
+}
+
+/// The alert state machine (inactive → pending → firing → resolved) and notification grouping.
+/// Pure: the caller passes the latest samples, the stored states and `now`, and stores what
+/// comes back (in one transaction with the notifications).
+public enum Evaluator {
+    public struct Result: Sendable, Equatable {
+        public var states: [AlertState]
+        public var groups: [GroupState]
+        public var notifications: [AlertNotification]
+    }
+
+    public static func evaluate(
+        rules: RuleSet, samples: [MetricSample], states previous: [AlertState], groups previousGroups: [GroupState],
+        now: Int64
+    ) -> Result {
+        var states = Dictionary(previous.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let ruleNames = Set(rules.rules.map(\.name))
+        // Alerts of rules that were removed end without a notice.
+        states = states.filter { ruleNames.contains($0.value.rule) }
+        for rule in rules.rules {
+            for sample in samples where applies(rule, sample) {
+                let labels = self.labels(rule, sample)
+                let key =
+                    rule.name + "|"
+                    + labels.filter { $0.key != "rule" }.sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                let holds = rule.comparison.holds(sample.value, rule.threshold)
+                var state = states[key]
+                if holds {
+                    if state == nil || state?.status == .resolved {
+                        state = AlertState(
+                            key: key, rule: rule.name, labels: labels, annotations: [:], status: .pending,
+                            activeSince: now, firedAt: nil, resolvedAt: nil, value: sample.value,
+                            threshold: rule.threshold, windowStart: sample.windowStart)
+                    }
+                    guard var s = state else { continue }
+                    s.value = sample.value
+                    s.windowStart = sample.windowStart
+                    if s.status == .pending && now - s.activeSince >= rule.forMilliseconds {
+                        s.status = .firing
+                        s.firedAt = now
+                    }
+                    s.annotations = annotations(rule, sample, labels)
+                    states[key] = s
+                } else if var s = state {
+                    switch s.status {
+                    case .pending: states[key] = nil
+                    case .firing:
+                        s.status = .resolved
+                        s.resolvedAt = now
+                        s.value = sample.value
+                        s.windowStart = sample.windowStart
+                        s.annotations = annotations(rule, sample, labels)
+                        states[key] = s
+                    case .resolved: break
+                    }
+                }
+            }
+        }
+        return group(rules.route, states: states, previous: previousGroups, now: now)
+    }
+
+    static func applies(_ rule: AlertRule, _ sample: MetricSample) -> Bool {
+        sample.metric == rule.metric && sample.granularity == rule.granularity
+            && (rule.models.isEmpty || rule.models.contains(sample.model))
+            && (rule.segment == "*" || rule.segment == sample.segment)
+            && (rule.baseline == nil || rule.baseline == sample.baseline) && rule.watches(column: sample.column)
+    }
+
+    static func labels(_ rule: AlertRule, _ sample: MetricSample) -> [String: String] {
+        var labels = rule.labels
+        labels["rule"] = rule.name
+        labels["model"] = sample.model
+        labels["segment"] = sample.segment
+        labels["metric"] = sample.metric
+        labels["severity"] = rule.severity
+        if !sample.column.isEmpty { labels["column"] = sample.column }
+        if !sample.baseline.isEmpty { labels["baseline"] = sample.baseline }
+        if !sample.modelVersion.isEmpty { labels["version"] = sample.modelVersion }
+        return labels
+    }
+
+    static func annotations(_ rule: AlertRule, _ sample: MetricSample, _ labels: [String: String]) -> [String: String] {
+        let values: [String: String] = [
+            "rule": rule.name, "model": sample.model, "segment": sample.segment, "column": sample.column,
+            "metric": sample.metric, "value": format(sample.value), "threshold": format(rule.threshold),
+            "baseline": sample.baseline, "window": RFC3339.format(milliseconds: sample.windowStart),
+            "severity": rule.severity,
+            "comparison": rule.comparison.rawValue,
+        ]
+        return rule.annotations.mapValues { $0.render(values, labels: labels) }
+    }
+
+    static func format(_ x: Double) -> String {
+        let rounded = (x * 1000).rounded() / 1000
+        return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int64(rounded)) : String(rounded)
+    }
+
+    static func group(
+        _ route: Route, states: [String: AlertState], previous: [GroupState], now: Int64
+    ) -> Result {
+        var groups = Dictionary(previous.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var members: [String: [AlertState]] = [:]
+        var receivers: [String: (String, [String: String])] = [:]
+        for state in states.values.sorted(by: { $0.key < $1.key }) where state.status != .pending {
+            let receiver = route.receiver(for: state.labels)
+            let groupLabels = Dictionary(
+                uniqueKeysWithValues: route.groupBy.compactMap { name in state.labels[name].map { (name, $0) } })
+            let key =
+                receiver + "|"
+                + groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: ",")
+            members[key, default: []].append(state)
+            receivers[key] = (receiver, groupLabels)
+        }
+        var remaining = states
+        var notifications: [AlertNotification] = []
+        for key in Set(members.keys).union(groups.keys).sorted() {
+            let alerts = members[key] ?? []
+            let firing = alerts.filter { $0.status == .firing }
+            let resolved = alerts.filter { $0.status == .resolved }
+            if !route.sendResolved { for r in resolved { remaining[r.key] = nil } }
+            guard
+                var group = groups[key]
+                    ?? firing.first.map({ _ in
+                        GroupState(
+                            key: key, receiver: receivers[key]?.0 ?? "", labels: receivers[key]?.1 ?? [:],
+                            firstActiveAt: now, lastSentAt: nil, lastSent: nil, sequence: 0)
+                    })
+            else {
+                // Resolved alerts of a group that never notified: nothing to say.
+                for r in resolved { remaining[r.key] = nil }
+                continue
+            }
+            if group.lastSentAt == nil && firing.isEmpty {
+                // Resolved before its group ever notified (within group_wait): nothing to say.
+                for r in resolved { remaining[r.key] = nil }
+                groups[key] = nil
+                continue
+            }
+            let told = route.sendResolved ? firing + resolved : firing
+            let fingerprint =
+                firing.map(\.key).joined(separator: ";") + "|"
+                + (route.sendResolved ? resolved.map(\.key) : [])
+                .joined(separator: ";")
+            let due: Bool
+            if let last = group.lastSentAt {
+                if fingerprint != group.lastSent {
+                    due = now - last >= route.groupIntervalMilliseconds
+                } else {
+                    due = !firing.isEmpty && now - last >= route.repeatIntervalMilliseconds
+                }
+            } else {
+                due = !firing.isEmpty && now - group.firstActiveAt >= route.groupWaitMilliseconds
+            }
+            if due && !told.isEmpty {
+                group.sequence += 1
+                group.lastSentAt = now
+                group.lastSent = firing.map(\.key).joined(separator: ";") + "|"
+                notifications.append(
+                    AlertNotification(
+                        receiver: group.receiver, groupKey: key, dedupKey: "\(key)#\(group.sequence)",
+                        status: firing.isEmpty ? "resolved" : "firing", groupLabels: group.labels, alerts: told))
+                for r in resolved { remaining[r.key] = nil }
+            }
+            if firing.isEmpty && (resolved.isEmpty || due) {
+                groups[key] = nil
+            } else {
+                groups[key] = group
+            }
+        }
+        return Result(
+            states: remaining.values.sorted { $0.key < $1.key }, groups: groups.values.sorted { $0.key < $1.key },
+            notifications: notifications)
+    }
+}

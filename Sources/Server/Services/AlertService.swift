@@ -1,0 +1,213 @@
+import Alerting
+import Dispatch
+import Foundation
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// The rules of `alerts_dir`, reloaded when a file changes or on SIGHUP. A file with errors
+/// keeps the previous rules (and says why, once per change).
+final class RuleLibrary: Sendable {
+    let directory: String
+    let logger: Logger
+    private let state = Mutex<(rules: RuleSet?, signature: String)>((nil, ""))
+    private let hangup = Atomic<Bool>(false)
+    private let signalSource = Mutex<(any DispatchSourceSignal)?>(nil)
+
+    init(directory: String, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    var rules: RuleSet? { state.withLock { $0.rules } }
+
+    /// Reloads on SIGHUP from now on.
+    func watchHangup() {
+        signal(SIGHUP, SIG_IGN)
+        signalSource.withLock { slot in
+            guard slot == nil else { return }
+            let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+            source.setEventHandler { [self] in hangup.store(true, ordering: .relaxed) }
+            source.resume()
+            slot = source
+        }
+    }
+
+    /// The rule files: the directory's `*.yaml`/`*.yml`, or the one file it names.
+    func files() -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return [] }
+        guard isDirectory.boolValue else { return [directory] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { directory + "/" + $0 }
+    }
+
+    /// Loads the rules when the files changed (names, sizes, modification times) or a SIGHUP
+    /// arrived; returns the rules in force.
+    @discardableResult
+    func refresh() -> RuleSet? {
+        let paths = files()
+        let signature = paths.map { path -> String in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(path):\(attributes?[.size] ?? 0):\(modified)"
+        }.joined(separator: ";")
+        let forced = hangup.exchange(false, ordering: .relaxed)
+        guard forced || signature != state.withLock({ $0.signature }) else { return rules }
+        var inputs: [(path: String, text: String)] = []
+        for path in paths {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                logger.error("cannot read rule file; keeping the previous rules", metadata: ["file": "\(path)"])
+                state.withLock { $0.signature = signature }
+                return rules
+            }
+            inputs.append((path, text))
+        }
+        let (set, diagnostics) = RuleParser.parse(files: inputs)
+        state.withLock { s in
+            s.signature = signature
+            if let set { s.rules = set }
+        }
+        if let set {
+            logger.notice(
+                "alert rules loaded",
+                metadata: [
+                    "rules": "\(set.rules.count)", "receivers": "\(set.receivers.count)", "directory": "\(directory)",
+                ])
+        } else {
+            for d in diagnostics {
+                logger.error("rule file error; keeping the previous rules", metadata: ["at": "\(d)"])
+            }
+        }
+        return rules
+    }
+
+    /// Where the receiver `name` delivers (URLs and secrets read from the environment or files
+    /// now).
+    func endpoint(named name: String) -> ReceiverEndpoint? {
+        guard let receiver = rules?.receiver(named: name), let url = Self.resolve(receiver.url) else { return nil }
+        return ReceiverEndpoint(
+            url: url, headers: receiver.headers,
+            signingSecret: receiver.secret.flatMap(Self.resolve).map { Array($0.utf8) })
+    }
+
+    static func resolve(_ source: Receiver.Source) -> String? {
+        switch source {
+        case .literal(let v): return v
+        case .environment(let name): return ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        case .file(let path):
+            return (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+}
+
+/// Evaluates the alert rules against the latest metric rows every interval. One replica at a
+/// time (a transaction-level advisory lock); the new states, group timers and the
+/// notifications they cause are written in that one transaction (the outbox).
+struct AlertService: Service {
+    let pool: ConnectionPool
+    let library: RuleLibrary
+    let intervalMilliseconds: Int64
+    let logger: Logger
+    var now: @Sendable () -> Int64 = { wallClockMilliseconds() }
+
+    func run() async throws {
+        library.watchHangup()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await pass()
+            } catch {
+                logger.error("alert evaluation failed; retrying", metadata: ["error": "\(error)"])
+            }
+            await pause(milliseconds: intervalMilliseconds)
+        }
+    }
+
+    /// One evaluation; returns the notifications enqueued.
+    @discardableResult
+    func pass() async throws -> Int {
+        guard let rules = library.refresh(), !rules.rules.isEmpty else { return 0 }
+        let now = self.now()
+        return try await pool.withTransaction { connection in
+            guard
+                try connection.query("SELECT pg_try_advisory_xact_lock(hashtext('drift_alert_evaluation'))")
+                    .scalar(Bool.self)
+            else { return 0 }
+            let samples = try Self.latestSamples(rules, connection)
+            let decoder = JSONDecoder()
+            var states: [String: [AlertState]] = [:]
+            for row in try connection.query("SELECT project, state::text FROM alert_states") {
+                let state = try decoder.decode(AlertState.self, from: Data(try row.decode(String.self, at: 1).utf8))
+                states[try row.decode(String.self, at: 0), default: []].append(state)
+            }
+            var groups: [String: [GroupState]] = [:]
+            for row in try connection.query("SELECT project, state::text FROM alert_groups") {
+                let group = try decoder.decode(GroupState.self, from: Data(try row.decode(String.self, at: 1).utf8))
+                groups[try row.decode(String.self, at: 0), default: []].append(group)
+            }
+            let projects = Set(samples.keys).union(states.keys).union(groups.keys).sorted()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            var enqueued = 0
+            for project in projects {
+                let result = Evaluator.evaluate(
+                    rules: rules, samples: samples[project] ?? [], states: states[project] ?? [],
+                    groups: groups[project] ?? [], now: now)
+                try connection.execute("DELETE FROM alert_states WHERE project = $1", [.text(project)])
+                try connection.execute("DELETE FROM alert_groups WHERE project = $1", [.text(project)])
+                for s in result.states {
+                    try connection.execute(
+                        """
+                        INSERT INTO alert_states (project, alert_key, rule, status, labels, state)
+                        VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
+                        """,
+                        [
+                            .text(project), .text(s.key), .text(s.rule), .text(s.status.rawValue),
+                            .text(String(decoding: try encoder.encode(s.labels), as: UTF8.self)),
+                            .text(String(decoding: try encoder.encode(s), as: UTF8.self)),
+                        ])
+                }
+                for g in result.groups {
+                    try connection.execute(
+                        "INSERT INTO alert_groups (project, group_key, state) VALUES ($1, $2, $3::jsonb)",
+                        [.text(project), .text(g.key), .text(String(decoding: try encoder.encode(g), as: UTF8.self))])
+                }
+                enqueued += try OutboxStore.enqueue(
+                    result.notifications.map { n in
+                        NewNotification(
+                            project: project, dedupKey: n.dedupKey, receiver: n.receiver,
+                            payload: Array(Payloads.webhook(n, project: project).serialized().utf8))
+                    }, connection)
+            }
+            return enqueued
+        }
+    }
+
+    /// The latest window's value of every series the rules watch, per project.
+    static func latestSamples(_ rules: RuleSet, _ connection: PostgresConnection) throws -> [String: [MetricSample]] {
+        let metrics = Array(Set(rules.rules.map(\.metric))).sorted()
+        let granularities = Array(Set(rules.rules.map(\.granularity))).sorted()
+        var samples: [String: [MetricSample]] = [:]
+        for row in try connection.query(
+            """
+            SELECT DISTINCT ON (m.stream_id, m.granularity, m.column_name, m.metric, m.baseline)
+                   s.project, s.model, s.model_version, s.segment, m.granularity, m.column_name, m.metric, m.baseline,
+                   m.window_start, m.value
+            FROM metrics m JOIN streams s ON s.id = m.stream_id
+            WHERE m.metric = ANY($1::text[]) AND m.granularity = ANY($2::text[])
+            ORDER BY m.stream_id, m.granularity, m.column_name, m.metric, m.baseline, m.window_start DESC
+            """, [.textArray(metrics), .textArray(granularities)])
+        {
+            samples[try row.decode(String.self, at: 0), default: []].append(
+                MetricSample(
+                    model: try row.decode(String.self, at: 1), modelVersion: try row.decode(String.self, at: 2),
+                    segment: try row.decode(String.self, at: 3), column: try row.decode(String.self, at: 5),
+                    metric: try row.decode(String.self, at: 6), baseline: try row.decode(String.self, at: 7),
+                    granularity: try row.decode(String.self, at: 4),
+                    windowStart: try row.decode(PostgresTimestamp.self, at: 8).milliseconds,
+                    value: try row.decode(Double.self, at: 9)))
+        }
+        return samples
+    }
+}
