@@ -46,6 +46,23 @@ public struct AlertState: Codable, Sendable, Equatable {
     public var value: Double
     public var threshold: Double
     public var windowStart: Int64
+
+    public init(
+        key: String, rule: String, labels: [String: String], annotations: [String: String], status: Status,
+        activeSince: Int64, firedAt: Int64?, resolvedAt: Int64?, value: Double, threshold: Double, windowStart: Int64
+    ) {
+        self.key = key
+        self.rule = rule
+        self.labels = labels
+        self.annotations = annotations
+        self.status = status
+        self.activeSince = activeSince
+        self.firedAt = firedAt
+        self.resolvedAt = resolvedAt
+        self.value = value
+        self.threshold = threshold
+        self.windowStart = windowStart
+    }
 }
 
 /// A notification group's timers and what it last told its receiver.
@@ -71,6 +88,18 @@ public struct AlertNotification: Sendable, Equatable {
     public var status: String
     public var groupLabels: [String: String]
     public var alerts: [AlertState]
+
+    public init(
+        receiver: String, groupKey: String, dedupKey: String, status: String, groupLabels: [String: String],
+        alerts: [AlertState]
+    ) {
+        self.receiver = receiver
+        self.groupKey = groupKey
+        self.dedupKey = dedupKey
+        self.status = status
+        self.groupLabels = groupLabels
+        self.alerts = alerts
+    }
 }
 
 /// The alert state machine (inactive → pending → firing → resolved) and notification grouping.

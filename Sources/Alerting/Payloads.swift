@@ -38,4 +38,79 @@ public enum Payloads {
             ),
         ])
     }
+
+    /// A Slack incoming-webhook message in Block Kit: a header, a section per alert with fields
+    /// (model, column, metric, value, threshold), and a context line with the window. Within
+    /// Slack's limits (header ≤ 150 characters, section text ≤ 3,000, ≤ 10 fields, ≤ 50 blocks);
+    /// `&`, `<`, `>` escaped as Slack requires.
+    public static func slack(_ n: AlertNotification, project: String, externalURL: String? = nil) -> JSONValue {
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;")
+        }
+        func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+        let title =
+            (n.status == "firing" ? "Firing: " : "Resolved: ")
+            + (n.groupLabels["rule"] ?? n.alerts.first?.rule ?? "alert")
+            + (n.groupLabels["model"].map { " — \($0)" } ?? "")
+        var blocks: [JSONValue] = [
+            .object([
+                ("type", .string("header")),
+                ("text", .object([("type", .string("plain_text")), ("text", .string(clip(title, 150)))])),
+            ])
+        ]
+        let shown = n.alerts.prefix(15)
+        for a in shown {
+            let fields: [(String, String)] = [
+                ("Model", a.labels["model"] ?? "-"), ("Column", a.labels["column"] ?? "(dataset)"),
+                ("Metric", a.labels["metric"] ?? "-"), ("Value", Evaluator.format(a.value)),
+                ("Threshold", Evaluator.format(a.threshold)), ("Status", a.status.rawValue),
+            ]
+            var section: [(String, JSONValue)] = [
+                ("type", .string("section")),
+                (
+                    "fields",
+                    .array(
+                        fields.map { name, value in
+                            .object([
+                                ("type", .string("mrkdwn")),
+                                ("text", .string(clip("*\(name)*\n\(escape(value))", 2000))),
+                            ])
+                        })
+                ),
+            ]
+            if let summary = a.annotations["summary"] {
+                section.insert(
+                    ("text", .object([("type", .string("mrkdwn")), ("text", .string(clip(escape(summary), 3000)))])),
+                    at: 1)
+            }
+            blocks.append(.object(section))
+            var context = "Window \(RFC3339.format(milliseconds: a.windowStart)) · project \(escape(project))"
+            if let externalURL { context += " · <\(externalURL)|Driftwatch>" }
+            blocks.append(
+                .object([
+                    ("type", .string("context")),
+                    (
+                        "elements",
+                        .array([.object([("type", .string("mrkdwn")), ("text", .string(clip(context, 3000)))])])
+                    ),
+                ]))
+        }
+        if n.alerts.count > shown.count {
+            blocks.append(
+                .object([
+                    ("type", .string("context")),
+                    (
+                        "elements",
+                        .array([
+                            .object([
+                                ("type", .string("mrkdwn")),
+                                ("text", .string("… and \(n.alerts.count - shown.count) more alerts")),
+                            ])
+                        ])
+                    ),
+                ]))
+        }
+        return .object([("text", .string(clip(escape(title), 3000))), ("blocks", .array(blocks))])
+    }
 }

@@ -313,7 +313,7 @@ private struct Reader {
                     error(value, "\(key) needs exactly one of url, url_from_env, url_file")
                     continue
                 }
-                var receiver = Receiver(name: "", url: url)
+                var receiver = Receiver(name: "", kind: key == "slack" ? .slack : .webhook, url: url)
                 if let headers = sub.first(where: { $0.0 == "headers" }) {
                     receiver.headers = stringMap(headers.2, "headers") ?? [:]
                 }

@@ -71,13 +71,17 @@ public struct Receiver: Sendable, Equatable {
         case file(String)
     }
 
+    public enum Kind: String, Sendable, Equatable { case webhook, slack }
+
     public var name: String
+    public var kind: Kind
     public var url: Source
     public var headers: [String: String] = [:]
     public var secret: Source?
 
-    public init(name: String, url: Source) {
+    public init(name: String, kind: Kind = .webhook, url: Source) {
         self.name = name
+        self.kind = kind
         self.url = url
     }
 }

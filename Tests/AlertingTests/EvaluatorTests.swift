@@ -1,4 +1,5 @@
 import Alerting
+import Foundation
 import Testing
 
 /// The alert state machine and grouping, table-driven over `now`.
@@ -186,5 +187,38 @@ import Testing
         let payload = Payloads.webhook(result.notifications[0], project: "acme").serialized()
         #expect(payload.contains("\"version\":\"1\""))
         #expect(payload.contains("\"window_start\":\"1970-01-02T00:00:00.000Z\""))
+    }
+}
+
+@Suite struct SlackPayloadTests {
+    @Test func blockKitWithinLimitsAndEscaped() throws {
+        let alerts = (0..<40).map { i in
+            AlertState(
+                key: "k\(i)", rule: "drift", labels: ["model": "fraud<&>", "column": "c\(i)", "metric": "psi"],
+                annotations: ["summary": "psi <b>high</b> & rising " + String(repeating: "x", count: 4000)],
+                status: .firing, activeSince: 0, firedAt: 0, resolvedAt: nil, value: 0.31234, threshold: 0.2,
+                windowStart: 0)
+        }
+        let n = AlertNotification(
+            receiver: "slack", groupKey: "g", dedupKey: "g#1", status: "firing",
+            groupLabels: ["rule": "drift", "model": String(repeating: "m", count: 300)], alerts: alerts)
+        let text = Payloads.slack(n, project: "acme").serialized()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let blocks = try #require(object["blocks"] as? [[String: Any]])
+        #expect(blocks.count <= 50)
+        let header = ((blocks.first?["text"] as? [String: Any])?["text"] as? String) ?? ""
+        #expect(blocks.first?["type"] as? String == "header" && header.count <= 150)
+        let sections = blocks.filter { $0["type"] as? String == "section" }
+        #expect(sections.count == 15)
+        for section in sections {
+            let body = ((section["text"] as? [String: Any])?["text"] as? String) ?? ""
+            #expect(body.count <= 3000)
+            #expect(body.hasPrefix("psi &lt;b&gt;high&lt;/b&gt; &amp; rising"))
+            #expect(((section["fields"] as? [Any])?.count ?? 99) <= 10)
+        }
+        let fields = (sections.first?["fields"] as? [[String: Any]])?.compactMap { $0["text"] as? String } ?? []
+        #expect(fields.contains("*Model*\nfraud&lt;&amp;&gt;"))
+        let last = ((blocks.last?["elements"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+        #expect(last == "… and 25 more alerts")
     }
 }

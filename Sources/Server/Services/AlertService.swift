@@ -175,9 +175,12 @@ struct AlertService: Service {
                 }
                 enqueued += try OutboxStore.enqueue(
                     result.notifications.map { n in
-                        NewNotification(
+                        let body =
+                            rules.receiver(named: n.receiver)?.kind == .slack
+                            ? Payloads.slack(n, project: project) : Payloads.webhook(n, project: project)
+                        return NewNotification(
                             project: project, dedupKey: n.dedupKey, receiver: n.receiver,
-                            payload: Array(Payloads.webhook(n, project: project).serialized().utf8))
+                            payload: Array(body.serialized().utf8))
                     }, connection)
             }
             return enqueued
