@@ -27,4 +27,17 @@ def count():
     print(len(json.load(sys.stdin)["points"]))
 
 
-{"drift": drift, "series": series, "count": count}[sys.argv[1]]()
+def value():
+    points = json.load(sys.stdin)["points"]
+    print(f"{points[0]['value']:.3f}" if points else "-")
+
+
+def alerts():
+    listed = json.load(sys.stdin)["alerts"]
+    if not listed:
+        print("  none")
+    for a in listed:
+        print(f"  {a['status']}: {a['annotations'].get('summary', a['rule'])}")
+
+
+{"drift": drift, "series": series, "count": count, "value": value, "alerts": alerts}[sys.argv[1]]()
