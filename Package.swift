@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Storage", "Profiles", "Drift", "Reports", "DriftTestSupport", "drift",
+                "Server", "Storage", "Profiles", "Drift", "Reports", "Shipping", "DriftTestSupport", "drift",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
