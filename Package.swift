@@ -89,7 +89,7 @@ let package = Package(
         // Alert rules (YAML), the pure evaluator and notification payloads.
         .target(
             name: "Alerting",
-            dependencies: ["Storage", "Reports", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Profiles", "Storage", "Reports", .product(name: "Yams", package: "Yams")],
             swiftSettings: upcoming
         ),
         // `drift serve`: the Hummingbird 2 application, auth, ingest, rollup and metric services.

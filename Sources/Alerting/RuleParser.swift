@@ -1,3 +1,4 @@
+import Profiles
 import Yams
 
 /// A problem in a rule file, at `path:line:column`.
@@ -388,23 +389,5 @@ private struct Reader {
             }
         }
         if set.route.receiver.isEmpty { error(node, "route needs a receiver") }
-    }
-}
-
-/// Durations: `0s`, `500ms`, `30s`, `5m`, `1h`, `7d`, `2w`.
-public enum Durations {
-    public static func milliseconds(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [
-            ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000),
-        ]
-        for (suffix, unit) in units where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(number) else {
-                continue
-            }
-            let (product, overflow) = n.multipliedReportingOverflow(by: unit)
-            return overflow ? nil : product
-        }
-        return nil
     }
 }

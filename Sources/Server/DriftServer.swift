@@ -1,7 +1,7 @@
 import Foundation
 public import Hummingbird
 public import Logging
-import Profiles
+public import Profiles
 import ServiceLifecycle
 import Shipping
 public import Storage
@@ -85,7 +85,7 @@ public enum DriftServer {
 
     /// The Hummingbird application with its routes and background services.
     public static func application(
-        _ components: Components, logger: Logger, now: @escaping @Sendable () -> Int64 = { wallClockMilliseconds() }
+        _ components: Components, logger: Logger, now: @escaping @Sendable () -> Int64 = { Clock.nowMilliseconds() }
     ) -> some ApplicationProtocol {
         let configuration = components.configuration
         let pool = components.pool

@@ -1,4 +1,5 @@
 public import Logging
+import Profiles
 import Reports
 import Storage
 
@@ -31,7 +32,7 @@ public struct StructuredLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("ts", RFC3339.format(milliseconds: wallClockMilliseconds())), ("level", event.level.rawValue),
+            ("ts", RFC3339.format(milliseconds: Clock.nowMilliseconds())), ("level", event.level.rawValue),
             ("msg", event.message.description),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }

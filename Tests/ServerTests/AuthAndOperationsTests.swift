@@ -121,8 +121,8 @@ import Testing
         var env = ServerConfiguration()
         try env.apply(environment: ["DRIFT_LISTEN": ":7000", "DRIFT_DATABASE_URL": "postgres://x/y"])
         #expect(env.port == 7000 && env.host == "0.0.0.0" && env.databaseURL == "postgres://x/y")
-        #expect(DurationText.milliseconds("5ms") == 5 && DurationText.milliseconds("2h") == 7_200_000)
-        #expect(DurationText.milliseconds("h") == nil && DurationText.milliseconds("-3s") == nil)
+        #expect(Durations.milliseconds("5ms") == 5 && Durations.milliseconds("2h") == 7_200_000)
+        #expect(Durations.milliseconds("h") == nil && Durations.milliseconds("-3s") == nil)
     }
 
     @Test func tokensAreRandomAndHashed() {

@@ -46,7 +46,7 @@ struct ServerHarness {
 
     /// Runs `body` against the live application; the pool stays open for another run.
     func run<T: Sendable>(
-        now: @escaping @Sendable () -> Int64 = { wallClockMilliseconds() },
+        now: @escaping @Sendable () -> Int64 = { Clock.nowMilliseconds() },
         _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "drift.test")

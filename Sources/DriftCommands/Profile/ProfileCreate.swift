@@ -96,7 +96,7 @@ struct ProfileCreate: AsyncParsableCommand {
             throw CLIError("--window needs --timestamp-column", exitCode: 64)
         }
         let windowLength: Int64? = try window.map { text throws(CLIError) in
-            guard let ms = Timestamps.duration(text) else {
+            guard let ms = Durations.milliseconds(text), ms > 0 else {
                 throw CLIError("--window: '\(text)' is not a duration like 30s, 5m, 1h or 1d", exitCode: 64)
             }
             return ms
@@ -157,7 +157,7 @@ struct ProfileCreate: AsyncParsableCommand {
         }
         let (profiles, builder, elapsed) = try build()
         let stem = Self.stem(input)
-        let windowLength = window.flatMap { Timestamps.duration($0) }
+        let windowLength = window.flatMap { Durations.milliseconds($0) }
         let ext = outputFormat == .native ? "dwp" : "bin"
         if windowLength != nil || !builder.segmentBy.isEmpty {
             let directory = out ?? "\(stem)-profiles"

@@ -102,16 +102,6 @@ enum Timestamps {
 
     /// `2024-05-09T22:27:20Z`; see ``ISOTime/format(milliseconds:)``.
     static func iso(_ ms: Int64) -> String { ISOTime.format(milliseconds: ms) }
-
-    /// Durations like `30s`, `5m`, `1h`, `1d`, `2w` (or plain milliseconds) in milliseconds.
-    static func duration(_ text: String) -> Int64? {
-        let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000]
-        if let last = text.last, let unit = units[last], let n = Int64(text.dropLast()), n > 0 {
-            return n.multipliedReportingOverflow(by: unit).overflow ? nil : n * unit
-        }
-        if text.hasSuffix("ms"), let n = Int64(text.dropLast(2)), n > 0 { return n }
-        return nil
-    }
 }
 
 extension Substring {

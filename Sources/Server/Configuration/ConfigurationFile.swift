@@ -1,3 +1,4 @@
+import Profiles
 import Storage
 import Yams
 
@@ -64,7 +65,7 @@ private struct YAMLReader {
     }
 
     func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> Int64 {
-        guard case .scalar(let scalar) = node, let ms = DurationText.milliseconds(scalar.string) else {
+        guard case .scalar(let scalar) = node, let ms = Durations.milliseconds(scalar.string) else {
             throw error(node, "\(key) must be a duration such as 500ms, 30s, 5m, 1h or 7d")
         }
         return ms

@@ -140,22 +140,3 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public let description: String
     public init(_ description: String) { self.description = description }
 }
-
-/// Durations in configuration and query strings: `500ms`, `30s`, `5m`, `1h`, `7d`, `2w`.
-public enum DurationText {
-    static let units: [(String, Int64)] = [
-        ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000),
-    ]
-
-    /// Milliseconds, or nil when `text` is not a positive duration.
-    public static func milliseconds(_ text: String) -> Int64? {
-        for (suffix, unit) in units where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            // "5ms" also ends in "s": only accept a plain integer before the unit.
-            guard !number.isEmpty, number.allSatisfy(\.isASCII), let n = Int64(number), n >= 0 else { continue }
-            let (product, overflow) = n.multipliedReportingOverflow(by: unit)
-            return overflow ? nil : product
-        }
-        return nil
-    }
-}

@@ -151,7 +151,7 @@ struct DriftAPI: Sendable {
                     "the profile has no time window; profile with a window (e.g. drift profile --window 1h)")
             }
             let text = query.string("window") ?? "1d"
-            guard let length = DurationText.milliseconds(text), length > 0 else {
+            guard let length = Durations.milliseconds(text), length > 0 else {
                 throw APIError.badRequest("window='\(text)' is not a duration such as 1h or 1d")
             }
             let start = profile.windowStart
@@ -423,7 +423,7 @@ struct DriftAPI: Sendable {
             }
             return .range(from: from, to: to)
         case "trailing":
-            guard let span = object["span"] as? String, let ms = DurationText.milliseconds(span), ms > 0 else {
+            guard let span = object["span"] as? String, let ms = Durations.milliseconds(span), ms > 0 else {
                 throw APIError.badRequest("a trailing baseline needs 'span' such as \"7d\"")
             }
             return .trailing(milliseconds: ms)

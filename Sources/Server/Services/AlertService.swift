@@ -2,6 +2,7 @@ import Alerting
 import Dispatch
 import Foundation
 import Logging
+import Profiles
 import ServiceLifecycle
 import Storage
 import Synchronization
@@ -110,7 +111,7 @@ struct AlertService: Service {
     let library: RuleLibrary
     let intervalMilliseconds: Int64
     let logger: Logger
-    var now: @Sendable () -> Int64 = { wallClockMilliseconds() }
+    var now: @Sendable () -> Int64 = { Clock.nowMilliseconds() }
 
     func run() async throws {
         library.watchHangup()

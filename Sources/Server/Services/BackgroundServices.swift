@@ -4,12 +4,6 @@ import Profiles
 import ServiceLifecycle
 import Storage
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Sleeps for `milliseconds`, returning early when the daemon shuts down.
 func pause(milliseconds: Int64) async {
     await cancelWhenGracefulShutdown {
@@ -76,7 +70,7 @@ struct MetricsService: Service {
     let metrics: ServerMetrics
     let logger: Logger
     /// Wall clock in ms (a parameter so that tests can move time).
-    var now: @Sendable () -> Int64 = { wallClockMilliseconds() }
+    var now: @Sendable () -> Int64 = { Clock.nowMilliseconds() }
 
     func run() async throws {
         var backoff = configuration.metricsIntervalMs
@@ -152,7 +146,7 @@ struct MaintenanceService: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let now = wallClockMilliseconds()
+                let now = Clock.nowMilliseconds()
                 try await partitions.ensureAhead(now: now)
                 let dropped = try await partitions.applyRetention(retention, now: now)
                 if !dropped.isEmpty {
@@ -165,11 +159,4 @@ struct MaintenanceService: Service {
             await pause(milliseconds: 3_600_000)
         }
     }
-}
-
-/// Milliseconds since the Unix epoch.
-public func wallClockMilliseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }

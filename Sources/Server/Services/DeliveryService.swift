@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Profiles
 import ServiceLifecycle
 import Shipping
 import Storage
@@ -70,7 +71,7 @@ struct DeliveryService: Service {
         ]
         for (name, value) in endpoint.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
         if let secret = endpoint.signingSecret {
-            let timestamp = String(wallClockMilliseconds() / 1000)
+            let timestamp = String(Clock.nowMilliseconds() / 1000)
             headers.append(("X-Drift-Timestamp", timestamp))
             headers.append(
                 ("X-Drift-Signature", "sha256=" + Self.signature(secret: secret, timestamp: timestamp, body: n.payload))
@@ -106,7 +107,7 @@ struct DeliveryService: Service {
 
     func retryOrExpire(_ n: OutboxNotification, status: Int?, error: String, retryAfterMilliseconds: Int64?) -> Outcome
     {
-        let age = wallClockMilliseconds() - n.createdAt.milliseconds
+        let age = Clock.nowMilliseconds() - n.createdAt.milliseconds
         guard age < maxAgeMilliseconds else {
             return .failed(status: status, error: "gave up after \(n.attempts) attempts over \(age / 1000) s: \(error)")
         }
