@@ -42,7 +42,13 @@ import Testing
             }
             clock.now.store(IngestTests.base + 3_600_000, ordering: .relaxed)
             let report = await monitor.shutdown(deadline: .seconds(20))
-            #expect(report.remaining == 0 && !report.deadlineReached, "\(report)")
+            #expect(report.remaining == 0 && !report.deadlineReached, "\(report) \(monitor.statistics)")
+            // Nothing may have been set aside as rejected by the server; show why if it was.
+            let rejected = spool.appendingPathComponent("rejected")
+            let reasons = ((try? FileManager.default.contentsOfDirectory(atPath: rejected.path)) ?? [])
+                .filter { $0.hasSuffix(".reason.json") }
+                .map { (try? String(contentsOf: rejected.appendingPathComponent($0), encoding: .utf8)) ?? $0 }
+            #expect(reasons.isEmpty, "\(reasons)")
             try await server.waitForRollups()
         }
         let rows = try await server.scalar(

@@ -186,6 +186,60 @@ import Testing
         _ = await shipper.shutdown(deadline: .seconds(1))
     }
 
+    /// The monitor's tick runs on the shipper's thread and may be closing a window just as
+    /// `shutdown` begins; that window's profile must still reach the server (it once was
+    /// refused as "arrived after shutdown" and lost).
+    @Test func aProfileQueuedByTheTickDuringShutdownIsShipped() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let box = Mutex<Shipper?>(nil)
+        let inTick = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let armed = Atomic<Bool>(true)
+        let late = sampleProfile(window: 7)
+        let shipper = try Shipper(
+            configuration: Self.configuration(server.url, dir), logger: quietLogger,
+            tick: {
+                guard armed.exchange(false, ordering: .relaxed) else { return }
+                inTick.signal()
+                release.wait()  // shutdown is requested meanwhile
+                box.withLock { $0 }?.enqueue(late)
+            })
+        box.withLock { $0 = shipper }
+        inTick.wait()
+        let shutdown = Task { await shipper.shutdown(deadline: .seconds(5)) }
+        try await Task.sleep(for: .milliseconds(100))
+        release.signal()
+        let report = await shutdown.value
+        #expect(report.shipped == 1 && report.remaining == 0, "\(report)")
+        #expect(Set(server.committed.keys) == [late.uploadID.description])
+        box.withLock { $0 = nil }
+    }
+
+    /// `shutdown` right after a burst of windows (what `DriftMonitor.shutdown` does): profiles
+    /// queued while the first ones were being written must all be sent, not left in memory.
+    @Test func shutdownRightAfterABurstShipsEveryQueuedProfile() async throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        for round in 0..<16 {
+            let dir = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let shipper = try Shipper(configuration: Self.configuration(server.url, dir), logger: quietLogger)
+            let profiles = (0..<12).map { sampleProfile(window: round * 100 + $0) }
+            // The first wakes the shipper's thread, which starts writing it to disk while the
+            // rest arrive and shutdown is requested.
+            shipper.enqueue(profiles[0])
+            usleep(UInt32(500 * (round % 4)))
+            for profile in profiles.dropFirst() { shipper.enqueue(profile) }
+            let report = await shipper.shutdown(deadline: .seconds(10))
+            // The report counts the final round; the first may have gone before it.
+            #expect(report.remaining == 0 && shipper.statistics.shipped == 12, "round \(round): \(report)")
+            #expect(Set(profiles.map(\.uploadID.description)).isSubset(of: Set(server.committed.keys)))
+        }
+    }
+
     @Test func aBadConfigurationIsRefusedWithItsName() {
         #expect(throws: ShippingError.self) {
             try Shipper(configuration: ShipperConfiguration(serverURL: "drift.example.com", spoolDirectory: "/tmp/x"))

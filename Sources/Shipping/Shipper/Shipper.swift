@@ -33,6 +33,10 @@ public final class Shipper: @unchecked Sendable {
     private var stopRequested: ContinuousClock.Instant?
     private var woken = false
     private var finished: ShutdownReport?
+    /// False once the final round has spooled the last queued profiles. Until then profiles are
+    /// accepted even after shutdown was requested: a window the tick closed while `shutdown`
+    /// began must still reach the spool.
+    private var accepting = true
     private var waiters: [CheckedContinuation<ShutdownReport, Never>] = []
 
     private let spool: Spool
@@ -80,7 +84,7 @@ public final class Shipper: @unchecked Sendable {
     public func enqueue(_ profile: DatasetProfile) {
         condition.lock()
         defer { condition.unlock() }
-        guard stopDeadline == nil else {
+        guard accepting else {
             logger.error("shipper: profile \(profile.uploadID) arrived after shutdown; not spooled")
             return
         }
@@ -136,6 +140,9 @@ public final class Shipper: @unchecked Sendable {
         while true {
             spoolPending()
             if let deadline = condition.locked({ stopDeadline }) {
+                // Profiles queued while the previous ones were being written (before shutdown
+                // was requested) go to disk before the last round reads the spool.
+                spoolPending()
                 finalRound(until: deadline)
                 return
             }
@@ -156,10 +163,12 @@ public final class Shipper: @unchecked Sendable {
         }
     }
 
-    private func spoolPending() {
+    /// Writes queued profiles to the spool; `last` also stops accepting new ones (shutdown).
+    private func spoolPending(last: Bool = false) {
         let batch: [DatasetProfile] = condition.locked {
             let batch = pending
             pending.removeAll()
+            if last { accepting = false }
             return batch
         }
         for profile in batch {
@@ -204,6 +213,8 @@ public final class Shipper: @unchecked Sendable {
             if case .delivered = result { shipped += 1 }
             if case .retry = result { break }  // the server is unwell: leave the rest for next start
         }
+        // Whatever was queued during the round is kept on disk for the next start.
+        spoolPending(last: true)
         // An upload whose timeout was what remained of the deadline ends a hair before it.
         if !spool.entries.isEmpty && ContinuousClock.now >= deadline - .milliseconds(20) { deadlineReached = true }
         finish(
