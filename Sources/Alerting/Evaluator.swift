@@ -46,6 +46,13 @@ public struct AlertState: Codable, Sendable, Equatable {
     public var value: Double
     public var threshold: Double
     public var windowStart: Int64
+    /// Ids of the active silences that mute it (nil when none).
+    public var silencedBy: [Int64]?
+    /// Keys of the firing alerts that inhibit it (nil when none).
+    public var inhibitedBy: [String]?
+
+    /// Muted alerts are kept and listed but not notified while firing.
+    public var isMuted: Bool { silencedBy != nil || inhibitedBy != nil }
 
     public init(
         key: String, rule: String, labels: [String: String], annotations: [String: String], status: Status,
@@ -114,7 +121,7 @@ public enum Evaluator {
 
     public static func evaluate(
         rules: RuleSet, samples: [MetricSample], states previous: [AlertState], groups previousGroups: [GroupState],
-        now: Int64
+        silences: [Silence] = [], now: Int64
     ) -> Result {
         var states = Dictionary(previous.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let ruleNames = Set(rules.rules.map(\.name))
@@ -160,7 +167,45 @@ public enum Evaluator {
                 }
             }
         }
+        mute(&states, silences: silences, inhibitions: rules.inhibitions, now: now)
         return group(rules.route, states: states, previous: previousGroups, now: now)
+    }
+
+    /// The samples of "no data" rules: for each model and segment, the hours between the end
+    /// of its latest window at `granularity` (`lastWindowStart`, ms) and `now`.
+    public static func noDataSamples(
+        model: String, segment: String, granularity: String, lastWindowStart: Int64, now: Int64
+    ) -> MetricSample {
+        let length: Int64 = granularity == "hour" ? 3_600_000 : 86_400_000
+        return MetricSample(
+            model: model, segment: segment, column: "", metric: MetricNames.noData, baseline: "",
+            granularity: granularity, windowStart: lastWindowStart,
+            value: Double(now - (lastWindowStart + length)) / 3_600_000)
+    }
+
+    /// Marks the alerts that active silences or firing alerts (through inhibition rules) mute.
+    static func mute(
+        _ states: inout [String: AlertState], silences: [Silence], inhibitions: [InhibitionRule], now: Int64
+    ) {
+        let active = silences.filter { $0.isActive(at: now) }
+        let sources = states.values.filter { $0.status == .firing }
+        for key in states.keys {
+            guard var state = states[key] else { continue }
+            let silencedBy = active.filter { $0.matchers.matches(state.labels) }.map(\.id)
+            var inhibitedBy: [String] = []
+            for rule in inhibitions where rule.targetMatchers.matches(state.labels) {
+                for source in sources
+                where source.key != state.key && rule.sourceMatchers.matches(source.labels)
+                    && rule.equal.allSatisfy({ source.labels[$0] == state.labels[$0] })
+                    && !inhibitedBy.contains(source.key)
+                {
+                    inhibitedBy.append(source.key)
+                }
+            }
+            state.silencedBy = silencedBy.isEmpty ? nil : silencedBy
+            state.inhibitedBy = inhibitedBy.isEmpty ? nil : inhibitedBy.sorted()
+            states[key] = state
+        }
     }
 
     static func applies(_ rule: AlertRule, _ sample: MetricSample) -> Bool {
@@ -204,25 +249,48 @@ public enum Evaluator {
     ) -> Result {
         var groups = Dictionary(previous.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         var members: [String: [AlertState]] = [:]
+        // Groups whose firing alerts are all muted stay (quietly) so that a resolve notice can
+        // still follow what they said before.
+        var mutedFiring: [String: Int] = [:]
         var receivers: [String: (String, [String: String])] = [:]
         for state in states.values.sorted(by: { $0.key < $1.key }) where state.status != .pending {
-            let receiver = route.receiver(for: state.labels)
             let groupLabels = Dictionary(
                 uniqueKeysWithValues: route.groupBy.compactMap { name in state.labels[name].map { (name, $0) } })
-            let key =
-                receiver + "|"
-                + groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                .joined(separator: ",")
-            members[key, default: []].append(state)
-            receivers[key] = (receiver, groupLabels)
+            for receiver in route.receivers(for: state.labels) {
+                let key =
+                    receiver + "|"
+                    + groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: ",")
+                if state.status == .firing && state.isMuted {
+                    mutedFiring[key, default: 0] += 1
+                } else {
+                    members[key, default: []].append(state)
+                    receivers[key] = (receiver, groupLabels)
+                }
+            }
         }
         var remaining = states
+        // A resolved alert is forgotten once every group it belongs to (one per receiver) has
+        // told it or had nothing to say.
+        var groupsOf: [String: Int] = [:]
+        for alerts in members.values {
+            for a in alerts where a.status == .resolved { groupsOf[a.key, default: 0] += 1 }
+        }
+        func done(_ resolved: [AlertState]) {
+            for r in resolved {
+                groupsOf[r.key, default: 1] -= 1
+                if groupsOf[r.key] == 0 { remaining[r.key] = nil }
+            }
+        }
         var notifications: [AlertNotification] = []
         for key in Set(members.keys).union(groups.keys).sorted() {
             let alerts = members[key] ?? []
             let firing = alerts.filter { $0.status == .firing }
-            let resolved = alerts.filter { $0.status == .resolved }
-            if !route.sendResolved { for r in resolved { remaining[r.key] = nil } }
+            var resolved = alerts.filter { $0.status == .resolved }
+            if !route.sendResolved {
+                done(resolved)
+                resolved = []
+            }
             guard
                 var group = groups[key]
                     ?? firing.first.map({ _ in
@@ -232,20 +300,18 @@ public enum Evaluator {
                     })
             else {
                 // Resolved alerts of a group that never notified: nothing to say.
-                for r in resolved { remaining[r.key] = nil }
+                done(resolved)
                 continue
             }
             if group.lastSentAt == nil && firing.isEmpty {
                 // Resolved before its group ever notified (within group_wait): nothing to say.
-                for r in resolved { remaining[r.key] = nil }
+                done(resolved)
                 groups[key] = nil
                 continue
             }
-            let told = route.sendResolved ? firing + resolved : firing
+            let told = firing + resolved
             let fingerprint =
-                firing.map(\.key).joined(separator: ";") + "|"
-                + (route.sendResolved ? resolved.map(\.key) : [])
-                .joined(separator: ";")
+                firing.map(\.key).joined(separator: ";") + "|" + resolved.map(\.key).joined(separator: ";")
             let due: Bool
             if let last = group.lastSentAt {
                 if fingerprint != group.lastSent {
@@ -260,13 +326,16 @@ public enum Evaluator {
                 group.sequence += 1
                 group.lastSentAt = now
                 group.lastSent = firing.map(\.key).joined(separator: ";") + "|"
+                // The group's first-active time tells its episodes apart: a group that ends
+                // and fires again later starts a new sequence under a new dedup key.
                 notifications.append(
                     AlertNotification(
-                        receiver: group.receiver, groupKey: key, dedupKey: "\(key)#\(group.sequence)",
+                        receiver: group.receiver, groupKey: key,
+                        dedupKey: "\(key)@\(group.firstActiveAt)#\(group.sequence)",
                         status: firing.isEmpty ? "resolved" : "firing", groupLabels: group.labels, alerts: told))
-                for r in resolved { remaining[r.key] = nil }
+                done(resolved)
             }
-            if firing.isEmpty && (resolved.isEmpty || due) {
+            if firing.isEmpty && mutedFiring[key, default: 0] == 0 && (resolved.isEmpty || due) {
                 groups[key] = nil
             } else {
                 groups[key] = group

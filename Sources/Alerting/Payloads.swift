@@ -39,6 +39,80 @@ public enum Payloads {
         ])
     }
 
+    /// Alertmanager's webhook body (`"version": "4"`, as documented in Alertmanager's
+    /// configuration reference), for receivers written for Alertmanager. Labels carry
+    /// `alertname` (the rule) and `project` besides Driftwatch's own; a firing alert's `endsAt`
+    /// is Go's zero time, as Alertmanager sends it.
+    public static func alertmanager(_ n: AlertNotification, project: String, externalURL: String = "") -> JSONValue {
+        func object(_ l: [String: String]) -> JSONValue {
+            .object(l.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+        }
+        func amLabels(_ a: AlertState) -> [String: String] {
+            var labels = a.labels
+            labels["alertname"] = a.rule
+            labels["project"] = project
+            return labels
+        }
+        let all = n.alerts.map(amLabels)
+        func common(_ maps: [[String: String]]) -> [String: String] {
+            guard var shared = maps.first else { return [:] }
+            for m in maps.dropFirst() { shared = shared.filter { m[$0.key] == $0.value } }
+            return shared
+        }
+        return .object([
+            ("version", .string("4")),
+            ("groupKey", .string(n.groupKey)),
+            ("truncatedAlerts", .int(0)),
+            ("status", .string(n.status)),
+            ("receiver", .string(n.receiver)),
+            ("groupLabels", object(n.groupLabels)),
+            ("commonLabels", object(common(all))),
+            ("commonAnnotations", object(common(n.alerts.map(\.annotations)))),
+            ("externalURL", .string(externalURL)),
+            (
+                "alerts",
+                .array(
+                    zip(n.alerts, all).map { a, labels in
+                        .object([
+                            ("status", .string(a.status == .resolved ? "resolved" : "firing")),
+                            ("labels", object(labels)),
+                            ("annotations", object(a.annotations)),
+                            ("startsAt", .string(RFC3339.format(milliseconds: a.firedAt ?? a.activeSince))),
+                            (
+                                "endsAt",
+                                .string(a.resolvedAt.map { RFC3339.format(milliseconds: $0) } ?? "0001-01-01T00:00:00Z")
+                            ),
+                            ("generatorURL", .string(externalURL)),
+                            ("fingerprint", .string(fingerprint(labels))),
+                        ])
+                    })
+            ),
+        ])
+    }
+
+    /// A stable 16-hex-digit identity of a label set (FNV-1a 64 over the sorted pairs).
+    static func fingerprint(_ labels: [String: String]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
+            for byte in key.utf8 + [0xff] + value.utf8 + [0xfe] {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The body for `receiver`: Slack Block Kit, Alertmanager's JSON or Driftwatch's.
+    public static func body(
+        for receiver: Receiver?, _ n: AlertNotification, project: String, externalURL: String = ""
+    ) -> JSONValue {
+        switch (receiver?.kind, receiver?.format) {
+        case (.slack, _): slack(n, project: project, externalURL: externalURL.isEmpty ? nil : externalURL)
+        case (_, .alertmanager): alertmanager(n, project: project, externalURL: externalURL)
+        default: webhook(n, project: project)
+        }
+    }
+
     /// A Slack incoming-webhook message in Block Kit: a header, a section per alert with fields
     /// (model, column, metric, value, threshold), and a context line with the window. Within
     /// Slack's limits (header ≤ 150 characters, section text ≤ 3,000, ≤ 10 fields, ≤ 50 blocks);

@@ -74,6 +74,12 @@ private struct Reader {
                     continue
                 }
                 for item in items { if let receiver = receiver(item) { set.receivers.append(receiver) } }
+            case "inhibit_rules":
+                guard case .sequence(let items) = value else {
+                    error(value, "inhibit_rules must be a list")
+                    continue
+                }
+                for item in items { if let rule = inhibition(item) { set.inhibitions.append(rule) } }
             case "route":
                 if let seen = routeSeen {
                     error(keyNode, "route is already defined at \(seen.0):\(seen.1):\(seen.2)")
@@ -82,7 +88,7 @@ private struct Reader {
                 routeSeen = (path, keyNode.mark?.line ?? 1, keyNode.mark?.column ?? 1)
                 route(value)
             default:
-                error(keyNode, "unknown key '\(key)' (rules, receivers, route)")
+                error(keyNode, "unknown key '\(key)' (rules, receivers, route, inhibit_rules)")
             }
         }
     }
@@ -158,6 +164,52 @@ private struct Reader {
         return out
     }
 
+    /// A list of matchers in Alertmanager's notation (`name="value"`, `!=`, `=~`, `!~`).
+    mutating func matchers(_ node: Node, _ what: String) -> [LabelMatcher]? {
+        guard case .sequence(let items) = node else {
+            error(node, "\(what) must be a list of matchers such as 'model=\"fraud\"' or 'column=~\"age|income\"'")
+            return nil
+        }
+        var out: [LabelMatcher] = []
+        var valid = true
+        for item in items {
+            guard let text = string(item, what) else {
+                valid = false
+                continue
+            }
+            do {
+                out.append(try LabelMatcher.parse(text))
+            } catch {
+                self.error(item, "\(what): \(error.message)")
+                valid = false
+            }
+        }
+        return valid ? out : nil
+    }
+
+    /// `match:`/`match_re:` maps (Alertmanager's older form) as matchers.
+    mutating func matcherMap(_ node: Node, _ what: String, _ operation: LabelMatcher.Operation) -> [LabelMatcher] {
+        guard let entries = mapping(node, what) else { return [] }
+        var out: [LabelMatcher] = []
+        for (key, keyNode, value) in entries {
+            guard let text = string(value, "\(what).\(key)") else { continue }
+            do {
+                out.append(try LabelMatcher(name: key, operation, text))
+            } catch {
+                self.error(operation == .equal ? keyNode : value, "\(what).\(key): \(error.message)")
+            }
+        }
+        return out
+    }
+
+    mutating func bool(_ node: Node, _ what: String) -> Bool? {
+        guard case .scalar(let s) = node, let b = Bool(s.string.lowercased()) else {
+            error(node, "\(what) must be true or false")
+            return nil
+        }
+        return b
+    }
+
     mutating func duration(_ node: Node, _ what: String) -> Int64? {
         guard case .scalar(let scalar) = node, let ms = Durations.milliseconds(scalar.string) else {
             error(node, "\(what): '\(node.string ?? "")' is not a duration such as 0s, 30s, 5m, 1h or 7d")
@@ -182,6 +234,32 @@ private struct Reader {
         }
         var valid = true
         var metric = ""
+        if let absentNode = keys["absent"]?.1 {
+            // A "no data" rule: no metric, op or threshold of its own.
+            for other in ["metric", "op", "threshold", "baseline", "columns"] {
+                if let node = keys[other]?.0 {
+                    error(node, "rule '\(name)' is a no-data rule (absent): it takes no \(other)")
+                    valid = false
+                }
+            }
+            guard let span = duration(absentNode, "absent"), span > 0 else {
+                if Durations.milliseconds(absentNode.string ?? "") == 0 {
+                    error(absentNode, "absent must be longer than 0s")
+                }
+                return nil
+            }
+            var rule = AlertRule(
+                name: name, metric: MetricNames.noData, comparison: .greater, threshold: Double(span) / 3_600_000)
+            rule.absentMilliseconds = span
+            rule.granularity = "hour"
+            for (key, keyNode, value) in entries {
+                switch key {
+                case "name", "absent", "metric", "op", "threshold", "baseline", "columns": break
+                default: common(&rule, key, keyNode, value)
+                }
+            }
+            return valid ? rule : nil
+        }
         if let node = keys["metric"]?.1, let m = string(node, "metric") {
             metric = m
             if !MetricNames.isKnown(m) {
@@ -217,8 +295,6 @@ private struct Reader {
         for (key, keyNode, value) in entries {
             switch key {
             case "name", "metric", "op", "threshold": break
-            case "model": rule.models = strings(value, "model") ?? []
-            case "segment": rule.segment = string(value, "segment") ?? "*"
             case "baseline": rule.baseline = string(value, "baseline")
             case "columns":
                 guard let sub = mapping(value, "columns") else { continue }
@@ -229,48 +305,7 @@ private struct Reader {
                     default: error(kNode, "unknown key 'columns.\(k)' (include, exclude)")
                     }
                 }
-            case "granularity":
-                if let g = string(value, "granularity") {
-                    if g == "hour" || g == "day" {
-                        rule.granularity = g
-                    } else {
-                        error(value, "granularity must be hour or day")
-                    }
-                }
-            case "for": rule.forMilliseconds = duration(value, "for") ?? 0
-            case "severity":
-                if let s = string(value, "severity") {
-                    if ["info", "warning", "critical"].contains(s) {
-                        rule.severity = s
-                    } else {
-                        error(value, "severity must be info, warning or critical")
-                    }
-                }
-            case "labels": rule.labels = stringMap(value, "labels") ?? [:]
-            case "annotations":
-                guard let sub = mapping(value, "annotations") else { continue }
-                for (k, _, v) in sub {
-                    guard case .scalar(let scalar) = v else {
-                        error(v, "annotations.\(k) must be a string")
-                        continue
-                    }
-                    do {
-                        rule.annotations[k] = try Template(parsing: scalar.string)
-                    } catch {
-                        // The scalar's mark is where its text starts (plain or after a quote).
-                        let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0
-                        diagnostics.append(
-                            RuleDiagnostic(
-                                path: path, line: v.mark?.line ?? 1,
-                                column: (v.mark?.column ?? 1) + quoted + error.offset,
-                                message: "annotations.\(k): \(error.message)"))
-                    }
-                }
-            default:
-                error(
-                    keyNode,
-                    "unknown key '\(key)' in rule '\(name)' (name, model, segment, baseline, metric, columns, "
-                        + "granularity, op, threshold, for, severity, labels, annotations)")
+            default: common(&rule, key, keyNode, value)
             }
         }
         if valid {
@@ -281,6 +316,57 @@ private struct Reader {
             }
         }
         return valid ? rule : nil
+    }
+
+    /// The keys threshold and no-data rules share.
+    mutating func common(_ rule: inout AlertRule, _ key: String, _ keyNode: Node, _ value: Node) {
+        let name = rule.name
+        switch key {
+        case "model": rule.models = strings(value, "model") ?? []
+        case "segment": rule.segment = string(value, "segment") ?? "*"
+        case "granularity":
+            if let g = string(value, "granularity") {
+                if g == "hour" || g == "day" {
+                    rule.granularity = g
+                } else {
+                    error(value, "granularity must be hour or day")
+                }
+            }
+        case "for": rule.forMilliseconds = duration(value, "for") ?? 0
+        case "severity":
+            if let s = string(value, "severity") {
+                if ["info", "warning", "critical"].contains(s) {
+                    rule.severity = s
+                } else {
+                    error(value, "severity must be info, warning or critical")
+                }
+            }
+        case "labels": rule.labels = stringMap(value, "labels") ?? [:]
+        case "annotations":
+            guard let sub = mapping(value, "annotations") else { return }
+            for (k, _, v) in sub {
+                guard case .scalar(let scalar) = v else {
+                    error(v, "annotations.\(k) must be a string")
+                    continue
+                }
+                do {
+                    rule.annotations[k] = try Template(parsing: scalar.string)
+                } catch {
+                    // The scalar's mark is where its text starts (plain or after a quote).
+                    let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 1 : 0
+                    diagnostics.append(
+                        RuleDiagnostic(
+                            path: path, line: v.mark?.line ?? 1,
+                            column: (v.mark?.column ?? 1) + quoted + error.offset,
+                            message: "annotations.\(k): \(error.message)"))
+                }
+            }
+        default:
+            error(
+                keyNode,
+                "unknown key '\(key)' in rule '\(name)' (name, model, segment, baseline, metric, columns, "
+                    + "granularity, op, threshold, absent, for, severity, labels, annotations)")
+        }
     }
 
     mutating func source(_ entries: [(String, Node, Node)], _ prefix: String, _ what: String) -> Receiver.Source? {
@@ -305,7 +391,10 @@ private struct Reader {
                 guard let sub = mapping(value, key) else { continue }
                 let allowed =
                     key == "webhook"
-                    ? ["url", "url_from_env", "url_file", "headers", "secret", "secret_from_env", "secret_file"]
+                    ? [
+                        "url", "url_from_env", "url_file", "headers", "secret", "secret_from_env", "secret_file",
+                        "format",
+                    ]
                     : ["url", "url_from_env", "url_file"]
                 for (k, kNode, _) in sub where !allowed.contains(k) {
                     error(kNode, "unknown key '\(key).\(k)' (\(allowed.joined(separator: ", ")))")
@@ -319,6 +408,15 @@ private struct Reader {
                     receiver.headers = stringMap(headers.2, "headers") ?? [:]
                 }
                 receiver.secret = source(sub, "secret", key)
+                if let (_, _, formatNode) = sub.first(where: { $0.0 == "format" }),
+                    let text = string(formatNode, "format")
+                {
+                    if let format = Receiver.Format(rawValue: text) {
+                        receiver.format = format
+                    } else {
+                        error(formatNode, "webhook.format must be driftwatch or alertmanager")
+                    }
+                }
                 result = receiver
             default: error(keyNode, "unknown key '\(key)' in a receiver (name, webhook, slack)")
             }
@@ -349,12 +447,7 @@ private struct Reader {
             case "group_wait": set.route.groupWaitMilliseconds = duration(value, "group_wait") ?? 0
             case "group_interval": set.route.groupIntervalMilliseconds = duration(value, "group_interval") ?? 0
             case "repeat_interval": set.route.repeatIntervalMilliseconds = duration(value, "repeat_interval") ?? 0
-            case "send_resolved":
-                if case .scalar(let s) = value, let b = Bool(s.string.lowercased()) {
-                    set.route.sendResolved = b
-                } else {
-                    error(value, "send_resolved must be true or false")
-                }
+            case "send_resolved": set.route.sendResolved = bool(value, "send_resolved") ?? set.route.sendResolved
             case "routes":
                 guard case .sequence(let items) = value else {
                     error(value, "routes must be a list")
@@ -362,21 +455,28 @@ private struct Reader {
                 }
                 for item in items {
                     guard let sub = mapping(item, "a route") else { continue }
-                    var match: [String: String] = [:]
+                    var matchers: [LabelMatcher] = []
                     var receiver: String?
+                    var continueMatching = false
                     for (k, kNode, v) in sub {
                         switch k {
-                        case "match": match = stringMap(v, "match") ?? [:]
+                        case "match": matchers += matcherMap(v, "match", .equal)
+                        case "match_re": matchers += matcherMap(v, "match_re", .matchesRegex)
+                        case "matchers": matchers += self.matchers(v, "matchers") ?? []
+                        case "continue": continueMatching = bool(v, "continue") ?? false
                         case "receiver":
                             receiver = string(v, "receiver")
                             if let receiver {
                                 receiverUses.append((receiver, path, v.mark?.line ?? 1, v.mark?.column ?? 1))
                             }
-                        default: error(kNode, "unknown key '\(k)' in a route (match, receiver)")
+                        default:
+                            error(
+                                kNode, "unknown key '\(k)' in a route (matchers, match, match_re, receiver, continue)")
                         }
                     }
                     if let receiver {
-                        set.route.routes.append(SubRoute(match: match, receiver: receiver))
+                        set.route.routes.append(
+                            SubRoute(matchers: matchers, receiver: receiver, continueMatching: continueMatching))
                     } else {
                         error(item, "a route needs a receiver")
                     }
@@ -389,5 +489,34 @@ private struct Reader {
             }
         }
         if set.route.receiver.isEmpty { error(node, "route needs a receiver") }
+    }
+
+    mutating func inhibition(_ node: Node) -> InhibitionRule? {
+        guard let entries = mapping(node, "an inhibit rule") else { return nil }
+        var rule = InhibitionRule(sourceMatchers: [], targetMatchers: [])
+        var valid = true
+        for (key, keyNode, value) in entries {
+            switch key {
+            case "source_matchers":
+                if let m = matchers(value, "source_matchers") { rule.sourceMatchers = m } else { valid = false }
+            case "target_matchers":
+                if let m = matchers(value, "target_matchers") { rule.targetMatchers = m } else { valid = false }
+            case "equal":
+                rule.equal = strings(value, "equal") ?? []
+                for name in rule.equal where !LabelMatcher.isLabelName(name) {
+                    error(value, "equal: '\(name)' is not a label name")
+                    valid = false
+                }
+            default:
+                error(keyNode, "unknown key '\(key)' in an inhibit rule (source_matchers, target_matchers, equal)")
+                valid = false
+            }
+        }
+        // Empty matcher lists would make every alert inhibit every other one.
+        if valid && (rule.sourceMatchers.isEmpty || rule.targetMatchers.isEmpty) {
+            error(node, "an inhibit rule needs source_matchers and target_matchers")
+            valid = false
+        }
+        return valid ? rule : nil
     }
 }

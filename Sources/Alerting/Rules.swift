@@ -4,6 +4,8 @@ public struct RuleSet: Sendable, Equatable {
     public var rules: [AlertRule] = []
     public var receivers: [Receiver] = []
     public var route = Route()
+    /// Alertmanager-style inhibition: a firing source alert mutes matching target alerts.
+    public var inhibitions: [InhibitionRule] = []
 
     public init() {}
 
@@ -28,6 +30,10 @@ public struct AlertRule: Sendable, Equatable {
     public var threshold: Double
     /// Milliseconds the condition must hold before the alert fires.
     public var forMilliseconds: Int64 = 0
+    /// A "no data" rule (`absent: 2h`): fires for a model and segment whose latest window of
+    /// the rule's granularity ended longer ago than this. Its metric is ``MetricNames/noData``,
+    /// its value the hours since that window ended, its threshold this span in hours.
+    public var absentMilliseconds: Int64?
     public var severity = "warning"
     public var labels: [String: String] = [:]
     public var annotations: [String: Template] = [:]
@@ -73,11 +79,16 @@ public struct Receiver: Sendable, Equatable {
 
     public enum Kind: String, Sendable, Equatable { case webhook, slack }
 
+    /// The body a webhook receiver gets: Driftwatch's JSON (version 1) or Alertmanager's
+    /// webhook JSON (version 4), for receivers written for Alertmanager.
+    public enum Format: String, Sendable, Equatable, CaseIterable { case driftwatch, alertmanager }
+
     public var name: String
     public var kind: Kind
     public var url: Source
     public var headers: [String: String] = [:]
     public var secret: Source?
+    public var format = Format.driftwatch
 
     public init(name: String, kind: Kind = .webhook, url: Source) {
         self.name = name
@@ -87,7 +98,8 @@ public struct Receiver: Sendable, Equatable {
 }
 
 /// Grouping and routing: the default receiver and timers, and label-matching sub-routes
-/// tried in order (first match wins).
+/// tried in order: the first that matches takes the alert, unless it says `continue`, in
+/// which case the following ones are tried too (as in Alertmanager).
 public struct Route: Sendable, Equatable {
     public var receiver = ""
     public var groupBy: [String] = ["rule", "model"]
@@ -99,16 +111,73 @@ public struct Route: Sendable, Equatable {
 
     public init() {}
 
-    /// The receiver for an alert's labels.
-    public func receiver(for labels: [String: String]) -> String {
-        for route in routes where route.match.allSatisfy({ labels[$0.key] == $0.value }) { return route.receiver }
-        return receiver
+    /// The receivers an alert with these labels goes to (at least one: the default).
+    public func receivers(for labels: [String: String]) -> [String] {
+        var out: [String] = []
+        for route in routes where route.matchers.matches(labels) {
+            if !out.contains(route.receiver) { out.append(route.receiver) }
+            if !route.continueMatching { break }
+        }
+        return out.isEmpty ? [receiver] : out
     }
 }
 
 public struct SubRoute: Sendable, Equatable {
-    public var match: [String: String]
+    /// All must match (`match:` entries become `=` matchers, `match_re:` entries `=~`).
+    public var matchers: [LabelMatcher]
     public var receiver: String
+    /// Alertmanager's `continue`: try the following routes as well.
+    public var continueMatching = false
+
+    public init(matchers: [LabelMatcher], receiver: String, continueMatching: Bool = false) {
+        self.matchers = matchers
+        self.receiver = receiver
+        self.continueMatching = continueMatching
+    }
+}
+
+/// Alertmanager's `inhibit_rules`: while an alert matching `sourceMatchers` fires, alerts
+/// matching `targetMatchers` that have the same values for the `equal` labels are muted
+/// (e.g. "no data" mutes the drift alerts of the same model). An alert never inhibits itself.
+public struct InhibitionRule: Sendable, Equatable {
+    public var sourceMatchers: [LabelMatcher]
+    public var targetMatchers: [LabelMatcher]
+    public var equal: [String]
+
+    public init(sourceMatchers: [LabelMatcher], targetMatchers: [LabelMatcher], equal: [String] = []) {
+        self.sourceMatchers = sourceMatchers
+        self.targetMatchers = targetMatchers
+        self.equal = equal
+    }
+}
+
+/// A silence: alerts whose labels all its matchers match are muted from `startsAt` until
+/// `endsAt` (ms). Created through `POST /v1/silences` or `drift silence add`; expiring one sets
+/// `endsAt` to now.
+public struct Silence: Sendable, Equatable {
+    public var id: Int64
+    public var matchers: [LabelMatcher]
+    public var startsAt: Int64
+    public var endsAt: Int64
+    public var createdBy: String
+    public var comment: String
+
+    public init(
+        id: Int64, matchers: [LabelMatcher], startsAt: Int64, endsAt: Int64, createdBy: String = "",
+        comment: String = ""
+    ) {
+        self.id = id
+        self.matchers = matchers
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.createdBy = createdBy
+        self.comment = comment
+    }
+
+    public func isActive(at now: Int64) -> Bool { startsAt <= now && now < endsAt }
+
+    /// `pending` (starts later), `active` or `expired`, as Alertmanager says.
+    public func state(at now: Int64) -> String { now < startsAt ? "pending" : now < endsAt ? "active" : "expired" }
 }
 
 /// `*` and `?` globs.
@@ -162,6 +231,9 @@ public enum MetricNames {
             "row_count", "row_count_change", "dataset_drift", "drift_share", "drifted_columns", "schema_added",
             "schema_missing", "schema_type_changes",
         ] + performance + performance.map { $0 + "_change" } + latency + latency.map { $0 + "_change" })
+
+    /// The metric of "no data" rules (`absent:`): hours since the latest window ended.
+    public static let noData = "no_data"
 
     public static func isKnown(_ name: String) -> Bool { column.contains(name) || dataset.contains(name) }
 }

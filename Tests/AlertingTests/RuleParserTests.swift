@@ -49,6 +49,27 @@ import Testing
             "rules:\n  - name: a\n    metric: psi\n    threshold: 1\n  - name: a\n    metric: ks\n    threshold: 1\n",
             "r.yaml:5:11: rule 'a' is already defined at r.yaml:5:11"
         ),
+        (
+            "route:\n  receiver: hook\n  routes:\n    - matchers: ['model=~\"(\"']\n      receiver: hook\n",
+            "r.yaml:4:18: matchers: '(' is not a valid regular expression"
+        ),
+        (
+            "route:\n  receiver: hook\n  routes:\n    - matchers: ['model fraud']\n      receiver: hook\n",
+            "r.yaml:4:18: matchers: 'model fraud' needs an operator"
+        ),
+        (
+            "inhibit_rules:\n  - source_matchers: ['rule=\"quiet\"']\n",
+            "r.yaml:2:5: an inhibit rule needs source_matchers and target_matchers"
+        ),
+        (
+            "inhibit_rules:\n  - source_matchers: ['rule=quiet']\n    target_matchers: ['x=y']\n    equal: [9lives]\n",
+            "r.yaml:4:12: equal: '9lives' is not a label name"
+        ),
+        (
+            "rules:\n  - name: a\n    absent: 2h\n    threshold: 1\n",
+            "r.yaml:4:5: rule 'a' is a no-data rule (absent): it takes no threshold"
+        ),
+        ("rules:\n  - name: a\n    absent: 2 hours\n", "r.yaml:3:13: absent: '2 hours' is not a duration"),
     ])
     func reportsPositions(text: String, expected: String) {
         let prefix = text.hasPrefix("route") ? Self.receiver : Self.receiver
@@ -88,7 +109,7 @@ import Testing
         let rule = set?.rules.first
         #expect(rule?.forMilliseconds == 7_200_000 && rule?.comparison == .greater && rule?.granularity == "hour")
         #expect(rule?.watches(column: "") == true && rule?.watches(column: "x") == false)
-        #expect(set?.route.receiver(for: ["severity": "critical"]) == "hook")
+        #expect(set?.route.receivers(for: ["severity": "critical"]) == ["hook"])
         #expect(Glob.matches("feat_*", "feat_x") && !Glob.matches("feat_?", "feat_xy") && Glob.matches("*", ""))
     }
 }
