@@ -20,7 +20,7 @@ public struct Drift: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ProfileCommand.self, DiffCommand.self, SketchCommand.self, ServeCommand.self, PushCommand.self,
-            BaselineCommand.self,
+            BaselineCommand.self, SilenceCommand.self,
             MigrateCommand.self, TokensCommand.self, RulesCommand.self,
         ]
     )

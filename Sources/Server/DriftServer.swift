@@ -16,6 +16,8 @@ public enum DriftServer {
         public let profiles: ProfileStore
         public let rollups: RollupStore
         let metrics: ServerMetrics
+        /// The bundled migrations (for `/readyz`).
+        let migrator: Migrator
     }
 
     /// The database the configuration points at: a connection string, and the embedded
@@ -70,7 +72,8 @@ public enum DriftServer {
             configuration: .init(
                 conninfo: conninfo, overrides: overrides, maxConnections: configuration.poolSize,
                 applicationName: "drift-serve"))
-        let applied = try await Migrator.bundled().migrate(pool)
+        let migrator = try Migrator.bundled()
+        let applied = try await migrator.migrate(pool)
         for migration in applied {
             logger.notice(
                 "applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
@@ -80,7 +83,7 @@ public enum DriftServer {
         return Components(
             pool: pool, configuration: configuration, tokens: TokenStore(pool: pool),
             profiles: ProfileStore(pool: pool, streams: streams, partitions: partitions),
-            rollups: RollupStore(pool: pool), metrics: ServerMetrics())
+            rollups: RollupStore(pool: pool), metrics: ServerMetrics(), migrator: migrator)
     }
 
     /// The Hummingbird application with its routes and background services.
@@ -92,12 +95,12 @@ public enum DriftServer {
         let streams = components.profiles.streams
         let api = DriftAPI(
             configuration: configuration, pool: pool, profiles: components.profiles, streams: streams,
-            baselines: BaselineStore(pool: pool),
+            baselines: BaselineStore(pool: pool), silences: SilenceStore(pool: pool),
             metricStore: MetricStore(pool: pool, partitions: components.profiles.partitions),
             ingest: IngestQueue(
                 store: components.profiles, batchSize: configuration.ingestBatchSize,
                 concurrency: configuration.ingestConcurrency),
-            metrics: components.metrics, migrator: (try? Migrator.bundled()) ?? Migrator(migrations: []), now: now)
+            metrics: components.metrics, migrator: components.migrator, now: now)
         let router = Router(context: DriftRequestContext.self)
         let authenticator =
             configuration.authEnabled
@@ -115,11 +118,12 @@ public enum DriftServer {
             services.append(
                 AlertService(
                     pool: pool, library: library, intervalMilliseconds: configuration.alertIntervalMs, logger: logger,
-                    now: now))
-            services.append(
-                DeliveryService(
-                    pool: pool, receivers: { _, name in library.endpoint(named: name) }, uploader: HTTPUploader(),
-                    metrics: components.metrics, logger: logger))
+                    externalURL: configuration.externalURL, now: now))
+            var delivery = DeliveryService(
+                pool: pool, receivers: { _, name in library.endpoint(named: name) }, metrics: components.metrics,
+                logger: logger)
+            delivery.timeoutMilliseconds = configuration.deliveryTimeoutMs
+            services.append(delivery)
         }
         services.append(
             MaintenanceService(

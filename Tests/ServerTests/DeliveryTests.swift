@@ -24,9 +24,18 @@ final class Receiver: Sendable {
 
     /// Statuses to answer, in order; 200 once the script is used up.
     private let script: Mutex<[Int]>
+    /// How long to wait before answering, per request in order (none once used up).
+    private let delays: Mutex<[Duration]>
     private let received = Mutex<[Delivery]>([])
 
-    init(script: [Int]) { self.script = Mutex(script) }
+    /// The port to listen on (0: any free one).
+    let port: Int
+
+    init(script: [Int], delays: [Duration] = [], port: Int = 0) {
+        self.script = Mutex(script)
+        self.delays = Mutex(delays)
+        self.port = port
+    }
 
     var deliveries: [Delivery] { received.withLock { $0 } }
 
@@ -45,11 +54,15 @@ final class Receiver: Sendable {
                             signature: request.headers[HTTPField.Name("X-Drift-Signature")!]))
                 }
             }
+            // Recorded on arrival; a slow answer comes after the delay.
+            if let delay = self.delays.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                try await Task.sleep(for: delay)
+            }
             return Response(
                 status: .init(code: status),
                 body: .init(byteBuffer: ByteBuffer(string: status == 400 ? "{\"error\": \"bad payload\"}" : "ok")))
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
     }
 }
 
@@ -61,8 +74,7 @@ final class Receiver: Sendable {
         var logger = Logger(label: "drift.test")
         logger.logLevel = .critical
         var service = DeliveryService(
-            pool: pool, receivers: { _, name in endpoints(name) }, uploader: HTTPUploader(), metrics: ServerMetrics(),
-            logger: logger)
+            pool: pool, receivers: { _, name in endpoints(name) }, metrics: ServerMetrics(), logger: logger)
         service.baseBackoffMilliseconds = 1
         service.maxBackoffMilliseconds = 1
         return service
@@ -158,6 +170,52 @@ final class Receiver: Sendable {
         #expect(errors[0].contains("bad payload"))
         #expect(errors[1].contains("receiver 'nobody' is not configured"))
         #expect(receiver.deliveries.isEmpty)
+    }
+
+    /// A receiver slower than the delivery timeout: the attempt is retried (the receiver sees
+    /// the dedup key twice and can drop the repeat); a group's resolve notice never overtakes
+    /// its firing notice; another group is not held up meanwhile.
+    @Test func slowReceiversAndOrderWithinAGroup() async throws {
+        let database = try TestDatabase.create("deliveryslow")
+        let pool = database.pool()
+        defer { pool.close() }
+        _ = try await Self.enqueue(
+            pool,
+            [
+                NewNotification(
+                    project: "acme", dedupKey: "g@1#1", receiver: "slow", payload: Array("{\"s\":\"firing\"}".utf8),
+                    groupKey: "g"),
+                NewNotification(
+                    project: "acme", dedupKey: "g@1#2", receiver: "slow",
+                    payload: Array("{\"s\":\"resolved\"}".utf8), groupKey: "g"),
+                NewNotification(
+                    project: "acme", dedupKey: "h@1#1", receiver: "fast", payload: Array("{}".utf8), groupKey: "h"),
+            ])
+        let slow = Receiver(script: [], delays: [.milliseconds(1500)])
+        let fast = Receiver(script: [])
+        try await slow.application().test(.live) { slowClient in
+            try await fast.application().test(.live) { fastClient in
+                var service = Self.service(pool) { name in
+                    ReceiverEndpoint(
+                        url: "http://127.0.0.1:\((name == "slow" ? slowClient : fastClient).port ?? 0)/hook")
+                }
+                service.timeoutMilliseconds = 300
+                // First pass: the firing notice times out; the resolve notice waits; h goes.
+                #expect(try await service.pass() == 2)
+                #expect(fast.deliveries.map(\.dedupKey) == ["h@1#1"])
+                #expect(try await Self.rows(pool).map(\.1) == ["pending", "pending", "sent"])
+                for _ in 0..<10 where try await Self.rows(pool).contains(where: { $0.1 == "pending" }) {
+                    _ = try await service.pass()
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(1500))  // the slow first answer lands
+            }
+        }
+        #expect(try await Self.rows(pool).map(\.1) == ["sent", "sent", "sent"])
+        let keys = slow.deliveries.map(\.dedupKey)
+        // The timed-out attempt reached the receiver too (in arrival order); its repeat carries
+        // the same key, and the resolve notice came after both.
+        #expect(keys == ["g@1#1", "g@1#1", "g@1#2"], "\(keys)")
     }
 
     @Test func twoReplicasDeliverEachNotificationOnce() async throws {

@@ -11,50 +11,6 @@ struct BaselineCommand: AsyncParsableCommand {
         abstract: "Manage a model's baselines on a Driftwatch server (the admin scope for changes).",
         subcommands: [Set.self, List.self, Delete.self])
 
-    /// The server, the token and the request itself.
-    struct Connection: ParsableArguments {
-        @Option(help: "The server's base URL, e.g. http://127.0.0.1:8080.")
-        var server: String
-
-        @Option(help: "Bearer token (default: the DRIFT_TOKEN environment variable).")
-        var token: String?
-
-        @Option(help: "Seconds allowed for the request.")
-        var timeout: Double = 60
-
-        /// Sends one request; returns the body of a 2xx answer, else throws the server's message.
-        func send(_ method: String, _ path: String, body: [UInt8] = [], contentType: String? = nil) throws -> [UInt8] {
-            guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
-                throw CLIError("--server '\(server)' is not an http:// or https:// URL", exitCode: 64)
-            }
-            guard timeout > 0, timeout <= 3600 else { throw CLIError("--timeout must be in (0, 3600]", exitCode: 64) }
-            var headers: [(String, String)] = []
-            if let bearer = token ?? ProcessInfo.processInfo.environment["DRIFT_TOKEN"], !bearer.isEmpty {
-                headers.append(("Authorization", "Bearer \(bearer)"))
-            }
-            if let contentType { headers.append(("Content-Type", contentType)) }
-            let base = server.hasSuffix("/") ? String(server.dropLast()) : server
-            let uploader = HTTPUploader(
-                configuration: HTTPUploaderConfiguration(totalTimeout: .milliseconds(Int64(timeout * 1000))))
-            let response: HTTPResponse
-            do {
-                response = try uploader.request(method, base + path, body: body, headers: headers)
-            } catch {
-                throw CLIError("\(method) \(base + path): \(error)")
-            }
-            guard (200..<300).contains(response.status) else {
-                throw CLIError("\(method) \(path): \(response.status) \(ServerError.message(of: response))")
-            }
-            return response.body
-        }
-    }
-
-    /// Percent-encodes a path segment (model and baseline names may hold any character).
-    static func segment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
-            ?? text
-    }
-
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create or replace a baseline: a stored profile, a fixed time range, or a trailing window.",
@@ -63,7 +19,7 @@ struct BaselineCommand: AsyncParsableCommand {
                 server recompute the metrics of every window of the model.
                 """)
 
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: ServerConnection
         @Argument(help: "The model.") var model: String
         @Argument(help: "The baseline's name.") var name: String
         @Option(help: "A profile file (native or whylogs) to store as the baseline.") var profile: String?
@@ -97,9 +53,9 @@ struct BaselineCommand: AsyncParsableCommand {
             }
             var query: [String] = []
             if isDefault { query.append("default=true") }
-            if let segment { query.append("segment=" + BaselineCommand.segment(segment)) }
+            if let segment { query.append("segment=" + ServerConnection.segment(segment)) }
             let path =
-                "/v1/models/\(BaselineCommand.segment(model))/baselines/\(BaselineCommand.segment(name))"
+                "/v1/models/\(ServerConnection.segment(model))/baselines/\(ServerConnection.segment(name))"
                 + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
             let answer = try connection.send("PUT", path, body: body, contentType: contentType)
             if json {
@@ -113,12 +69,12 @@ struct BaselineCommand: AsyncParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a model's baselines.")
 
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: ServerConnection
         @Argument(help: "The model.") var model: String
         @Flag(help: "Print the server's JSON.") var json = false
 
         func run() throws {
-            let answer = try connection.send("GET", "/v1/models/\(BaselineCommand.segment(model))/baselines")
+            let answer = try connection.send("GET", "/v1/models/\(ServerConnection.segment(model))/baselines")
             if json {
                 print(String(decoding: answer, as: UTF8.self), terminator: "")
                 return
@@ -147,13 +103,13 @@ struct BaselineCommand: AsyncParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a baseline.")
 
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: ServerConnection
         @Argument(help: "The model.") var model: String
         @Argument(help: "The baseline's name.") var name: String
 
         func run() throws {
             _ = try connection.send(
-                "DELETE", "/v1/models/\(BaselineCommand.segment(model))/baselines/\(BaselineCommand.segment(name))")
+                "DELETE", "/v1/models/\(ServerConnection.segment(model))/baselines/\(ServerConnection.segment(name))")
             print("baseline '\(name)' of model '\(model)' deleted")
         }
     }

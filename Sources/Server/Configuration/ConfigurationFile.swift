@@ -92,7 +92,20 @@ private struct YAMLReader {
                     switch sub {
                     case "rules": c.alertsPath = try string(subValue, "alerts.rules")
                     case "interval": c.alertIntervalMs = try duration(subValue, "alerts.interval")
-                    default: throw error(subKey, "unknown key 'alerts.\(sub)' (rules, interval)")
+                    case "delivery_timeout":
+                        c.deliveryTimeoutMs = try duration(subValue, "alerts.delivery_timeout")
+                        guard c.deliveryTimeoutMs >= 100 else {
+                            throw error(subValue, "alerts.delivery_timeout must be at least 100ms")
+                        }
+                    case "external_url":
+                        let url = try string(subValue, "alerts.external_url")
+                        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                            throw error(subValue, "alerts.external_url must start with http:// or https://")
+                        }
+                        c.externalURL = url
+                    default:
+                        throw error(
+                            subKey, "unknown key 'alerts.\(sub)' (rules, interval, delivery_timeout, external_url)")
                     }
                 }
             case "ingest":

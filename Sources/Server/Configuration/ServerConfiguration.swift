@@ -49,6 +49,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var alertsPath: String?
     /// Pause between alert evaluations, ms.
     public var alertIntervalMs: Int64 = 10_000
+    /// How long a notification receiver may take to answer, ms.
+    public var deliveryTimeoutMs: Int64 = 10_000
+    /// The server's address as people reach it (e.g. `https://drift.example.com`): the link in
+    /// Slack messages and Alertmanager bodies' `externalURL`. Empty: no link.
+    public var externalURL = ""
 
     public init() {}
 
@@ -132,6 +137,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         if let v = value("DRIFT_LOG_LEVEL") { logLevel = v }
         if let v = value("DRIFT_LOG_FORMAT") { logFormat = v }
+        if let v = value("DRIFT_EXTERNAL_URL") { externalURL = v }
     }
 }
 

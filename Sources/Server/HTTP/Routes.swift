@@ -1,3 +1,4 @@
+import Alerting
 import Drift
 import Foundation
 import Hummingbird
@@ -14,6 +15,7 @@ struct DriftAPI: Sendable {
     let profiles: ProfileStore
     let streams: StreamStore
     let baselines: BaselineStore
+    let silences: SilenceStore
     let metricStore: MetricStore
     let ingest: IngestQueue
     let metrics: ServerMetrics
@@ -43,6 +45,10 @@ struct DriftAPI: Sendable {
         v1.post("/profiles") { request, context in try await upload(request, context) }
         v1.get("/models") { _, context in try await listModels(context) }
         v1.get("/alerts") { request, context in try await listAlerts(request, context) }
+        v1.get("/silences") { request, context in try await listSilences(request, context) }
+        v1.post("/silences") { request, context in try await createSilence(request, context) }
+        v1.get("/silences/{id}") { request, context in try await getSilence(request, context) }
+        v1.delete("/silences/{id}") { request, context in try await expireSilence(request, context) }
         v1.get("/models/{model}/profile") { request, context in try await profile(request, context) }
         v1.get("/models/{model}/drift") { request, context in try await drift(request, context) }
         v1.get("/models/{model}/metrics") { request, context in try await series(request, context) }

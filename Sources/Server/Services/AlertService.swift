@@ -111,7 +111,11 @@ struct AlertService: Service {
     let library: RuleLibrary
     let intervalMilliseconds: Int64
     let logger: Logger
+    /// `alerts.external_url`: the link in Slack messages and Alertmanager bodies.
+    var externalURL = ""
     var now: @Sendable () -> Int64 = { Clock.nowMilliseconds() }
+    /// Expired silences are listed for this long, then deleted.
+    static let silenceRetentionMilliseconds: Int64 = 30 * 86_400_000
 
     func run() async throws {
         library.watchHangup()
@@ -135,7 +139,11 @@ struct AlertService: Service {
                 try connection.query("SELECT pg_try_advisory_xact_lock(hashtext('drift_alert_evaluation'))")
                     .scalar(Bool.self)
             else { return 0 }
-            let samples = try Self.latestSamples(rules, connection)
+            var samples = try Self.latestSamples(rules, connection)
+            for (project, quiet) in try Self.noDataSamples(rules, now: now, connection) {
+                samples[project, default: []] += quiet
+            }
+            let silences = try activeSilences(now: now, connection)
             let decoder = JSONDecoder()
             var states: [String: [AlertState]] = [:]
             for row in try connection.query("SELECT project, state::text FROM alert_states") {
@@ -151,10 +159,16 @@ struct AlertService: Service {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             var enqueued = 0
+            let externalURL = self.externalURL
             for project in projects {
+                let before = (states[project] ?? []).sorted { $0.key < $1.key }
+                let groupsBefore = (groups[project] ?? []).sorted { $0.key < $1.key }
                 let result = Evaluator.evaluate(
-                    rules: rules, samples: samples[project] ?? [], states: states[project] ?? [],
-                    groups: groups[project] ?? [], now: now)
+                    rules: rules, samples: samples[project] ?? [], states: before, groups: groupsBefore,
+                    silences: silences[project] ?? [], now: now)
+                // Most passes change nothing: then nothing is rewritten.
+                guard result.states != before || result.groups != groupsBefore || !result.notifications.isEmpty
+                else { continue }
                 try connection.execute("DELETE FROM alert_states WHERE project = $1", [.text(project)])
                 try connection.execute("DELETE FROM alert_groups WHERE project = $1", [.text(project)])
                 for s in result.states {
@@ -176,16 +190,68 @@ struct AlertService: Service {
                 }
                 enqueued += try OutboxStore.enqueue(
                     result.notifications.map { n in
-                        let body =
-                            rules.receiver(named: n.receiver)?.kind == .slack
-                            ? Payloads.slack(n, project: project) : Payloads.webhook(n, project: project)
+                        let body = Payloads.body(
+                            for: rules.receiver(named: n.receiver), n, project: project, externalURL: externalURL)
                         return NewNotification(
                             project: project, dedupKey: n.dedupKey, receiver: n.receiver,
-                            payload: Array(body.serialized().utf8))
+                            payload: Array(body.serialized().utf8), groupKey: n.groupKey)
                     }, connection)
             }
+            try SilenceStore.prune(now: now, olderThanMilliseconds: Self.silenceRetentionMilliseconds, connection)
             return enqueued
         }
+    }
+
+    /// The silences in force, per project. One whose stored matchers cannot be read (written
+    /// by hand, say) is skipped and logged, never applied as "match everything".
+    func activeSilences(now: Int64, _ connection: PostgresConnection) throws -> [String: [Silence]] {
+        var out: [String: [Silence]] = [:]
+        let decoder = JSONDecoder()
+        for stored in try SilenceStore.active(at: now, connection) {
+            guard let matchers = try? decoder.decode([LabelMatcher].self, from: Data(stored.matchersJSON.utf8)),
+                !matchers.isEmpty
+            else {
+                logger.error(
+                    "silence has unreadable matchers; ignored",
+                    metadata: ["silence": "\(stored.id)", "project": "\(stored.project)"])
+                continue
+            }
+            out[stored.project, default: []].append(
+                Silence(
+                    id: stored.id, matchers: matchers, startsAt: stored.startsAt, endsAt: stored.endsAt,
+                    createdBy: stored.createdBy, comment: stored.comment))
+        }
+        return out
+    }
+
+    /// The samples of "no data" rules: per project, model and segment, how long ago its latest
+    /// window (of each granularity such rules use) ended. Model versions count together, so a
+    /// version being replaced by the next is not "no data".
+    static func noDataSamples(
+        _ rules: RuleSet, now: Int64, _ connection: PostgresConnection
+    ) throws -> [String: [MetricSample]] {
+        let granularities = Set(rules.rules.filter { $0.absentMilliseconds != nil }.map(\.granularity))
+        var samples: [String: [MetricSample]] = [:]
+        for granularity in granularities.sorted() {
+            for row in try connection.query(
+                """
+                SELECT s.project, s.model, s.segment, max(r.window_start)
+                FROM streams s
+                CROSS JOIN LATERAL (
+                    SELECT window_start FROM rollups
+                    WHERE stream_id = s.id AND granularity = $1 ORDER BY window_start DESC LIMIT 1
+                ) r
+                GROUP BY s.project, s.model, s.segment
+                """, [.text(granularity)])
+            {
+                samples[try row.decode(String.self, at: 0), default: []].append(
+                    Evaluator.noDataSamples(
+                        model: try row.decode(String.self, at: 1), segment: try row.decode(String.self, at: 2),
+                        granularity: granularity,
+                        lastWindowStart: try row.decode(PostgresTimestamp.self, at: 3).milliseconds, now: now))
+            }
+        }
+        return samples
     }
 
     /// The latest window's value of every series the rules watch, per project.

@@ -31,12 +31,18 @@ public struct ReceiverEndpoint: Sendable, Equatable {
 /// across retries) so that a receiver can drop the repeat a crash between sending and
 /// recording may cause; with a secret, `X-Drift-Timestamp` and
 /// `X-Drift-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." + body))`.
+///
+/// Notifications of different groups are sent concurrently (over `uploaders`, one libcurl
+/// thread each), so a slow receiver holds up at most one of them; a group's own notices go one
+/// at a time, oldest first (`OutboxStore.lease`).
 struct DeliveryService: Service {
     let pool: ConnectionPool
     let receivers: @Sendable (_ project: String, _ name: String) -> ReceiverEndpoint?
-    let uploader: HTTPUploader
+    let uploaders: [HTTPUploader]
     let metrics: ServerMetrics
     let logger: Logger
+    /// `alerts.delivery_timeout`: the longest a receiver may take to answer.
+    var timeoutMilliseconds: Int64 = 10_000
     var intervalMilliseconds: Int64 = 500
     var maxAgeMilliseconds: Int64 = 24 * 3_600_000
     var baseBackoffMilliseconds: Int64 = 1000
@@ -53,14 +59,38 @@ struct DeliveryService: Service {
         }
     }
 
+    init(
+        pool: ConnectionPool, receivers: @escaping @Sendable (_ project: String, _ name: String) -> ReceiverEndpoint?,
+        concurrency: Int = 4, metrics: ServerMetrics, logger: Logger
+    ) {
+        self.pool = pool
+        self.receivers = receivers
+        self.uploaders = (0..<max(1, concurrency)).map { _ in HTTPUploader() }
+        self.metrics = metrics
+        self.logger = logger
+    }
+
     /// Sends what is due; returns the number of notifications attempted.
     func pass() async throws -> Int {
-        let leased = try await pool.withConnection { try OutboxStore.lease(limit: 20, leaseMilliseconds: 60_000, $0) }
-        for notification in leased { try await deliver(notification) }
+        // The lease outlasts a pass: every notification of it is sent within one timeout per
+        // notification an uploader carries.
+        let batch = uploaders.count * 4
+        let lease = timeoutMilliseconds * 4 + 30_000
+        let leased = try await pool.withConnection {
+            try OutboxStore.lease(limit: batch, leaseMilliseconds: lease, $0)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, uploader) in uploaders.enumerated() {
+                let share = leased.enumerated().filter { $0.offset % uploaders.count == index }.map(\.element)
+                guard !share.isEmpty else { continue }
+                group.addTask { for n in share { try await deliver(n, over: uploader) } }
+            }
+            try await group.waitForAll()
+        }
         return leased.count
     }
 
-    func deliver(_ n: OutboxNotification) async throws {
+    func deliver(_ n: OutboxNotification, over uploader: HTTPUploader) async throws {
         guard let endpoint = receivers(n.project, n.receiver) else {
             try await record(n, .failed(status: nil, error: "receiver '\(n.receiver)' is not configured"))
             return
@@ -80,7 +110,7 @@ struct DeliveryService: Service {
         let outcome: Outcome
         do {
             let response = try await uploader.send(
-                endpoint.url, body: n.payload, headers: headers, timeout: .seconds(10))
+                endpoint.url, body: n.payload, headers: headers, timeout: .milliseconds(timeoutMilliseconds))
             outcome = classify(n, response)
         } catch {
             outcome = retryOrExpire(n, status: nil, error: "\(error)", retryAfterMilliseconds: nil)

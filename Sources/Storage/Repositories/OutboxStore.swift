@@ -16,12 +16,15 @@ public struct NewNotification: Sendable, Equatable {
     public var dedupKey: String
     public var receiver: String
     public var payload: [UInt8]
+    /// Notifications of one group (and receiver) are delivered oldest first; '' for none.
+    public var groupKey: String
 
-    public init(project: String, dedupKey: String, receiver: String, payload: [UInt8]) {
+    public init(project: String, dedupKey: String, receiver: String, payload: [UInt8], groupKey: String = "") {
         self.project = project
         self.dedupKey = dedupKey
         self.receiver = receiver
         self.payload = payload
+        self.groupKey = groupKey
     }
 }
 
@@ -36,19 +39,20 @@ public enum OutboxStore {
         guard !notifications.isEmpty else { return 0 }
         return try connection.execute(
             """
-            INSERT INTO notifications (project, dedup_key, receiver, payload)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])
+            INSERT INTO notifications (project, dedup_key, receiver, payload, group_key)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[])
             ON CONFLICT ON CONSTRAINT notifications_dedup DO NOTHING
             """,
             [
                 .textArray(notifications.map(\.project)), .textArray(notifications.map(\.dedupKey)),
                 .textArray(notifications.map(\.receiver)),
                 .array(element: .bytea, notifications.map { .bytea($0.payload) }),
+                .textArray(notifications.map(\.groupKey)),
             ])
     }
 
     /// Leases up to `limit` due notifications for `leaseMilliseconds` (one attempt each), oldest
-    /// first. A worker that dies mid-send leaves its lease to expire; the row is then due again.
+    /// first, and of each group only the oldest pending one. A worker that dies mid-send leaves its lease to expire; the row is then due again.
     public static func lease(
         limit: Int, leaseMilliseconds: Int64, _ connection: PostgresConnection
     ) throws
@@ -59,9 +63,14 @@ public enum OutboxStore {
             UPDATE notifications n
             SET lease_until = now() + make_interval(secs => $2::float8 / 1000), attempts = n.attempts + 1
             WHERE n.id IN (
-                SELECT id FROM notifications
+                SELECT id FROM notifications p
                 WHERE status = 'pending' AND next_attempt_at <= now()
                   AND (lease_until IS NULL OR lease_until < now())
+                  -- one group's notices in order: not while an older one is still pending
+                  AND (group_key = '' OR NOT EXISTS (
+                      SELECT 1 FROM notifications o
+                      WHERE o.status = 'pending' AND o.project = p.project AND o.receiver = p.receiver
+                        AND o.group_key = p.group_key AND o.id < p.id))
                 ORDER BY id LIMIT $1
                 FOR UPDATE SKIP LOCKED)
             RETURNING n.id, n.project, n.dedup_key, n.receiver, n.payload, n.attempts, n.created_at
