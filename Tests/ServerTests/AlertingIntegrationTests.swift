@@ -1,3 +1,4 @@
+import Crypto
 import DriftTestSupport
 import Foundation
 import HummingbirdTesting
@@ -88,11 +89,153 @@ import Testing
         }
     }
 
-    static func waitFor(_ condition: @Sendable () -> Bool) async throws {
-        for _ in 0..<300 {
+    static func waitFor(seconds: Int = 15, _ condition: @Sendable () -> Bool) async throws {
+        for _ in 0..<(seconds * 20) {
             if condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("timed out")
+    }
+
+    /// A silence mutes one column's alert; the receiver is down (connection refused) while the
+    /// daemon first runs, then, after a restart, answers 500, then too slowly, then 200: every
+    /// notification arrives (the slow one twice, under one dedup key), signed; expiring the
+    /// silence announces the muted alert.
+    @Test func silencesAndAReceiverOutageAcrossARestart() async throws {
+        let receiver = Receiver(script: [500], delays: [.zero, .milliseconds(1200)])
+        let work = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let rules = work.appendingPathComponent("rules.yaml").path
+        // The URL is read from a file at every send: first a port nobody listens on.
+        let urlFile = work.path + "/url"
+        try "http://127.0.0.1:\(try ServeProcessTests.freePort())/hook\n".write(
+            toFile: urlFile, atomically: true, encoding: .utf8)
+        try """
+        receivers:
+          - name: hook
+            webhook:
+              url_file: "\(urlFile)"
+              secret_file: "\(work.path)/secret"
+        route:
+          receiver: hook
+          group_by: [rule, model]
+          group_wait: 0s
+          group_interval: 0s
+        rules:
+          - name: busy-hours
+            model: fraud
+            metric: count
+            columns: {include: ["feature_*"]}
+            granularity: hour
+            op: ">="
+            threshold: 100
+        """.write(toFile: rules, atomically: true, encoding: .utf8)
+        try "wh-secret\n".write(toFile: work.path + "/secret", atomically: true, encoding: .utf8)
+        let server = try await ServerHarness.make("silences") {
+            $0.alertsPath = rules
+            $0.alertIntervalMs = 100
+            $0.deliveryTimeoutMs = 300
+        }
+        let token = try await server.token(project: "acme")
+        let reader = try await server.token(project: "acme", scopes: [.read])
+        @Sendable func outbox() async throws -> [(key: String, status: String, attempts: Int)] {
+            try await server.components.pool.withConnection { c in
+                try c.query("SELECT dedup_key, status, attempts FROM notifications ORDER BY id").map {
+                    (
+                        try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1),
+                        try $0.decode(Int.self, at: 2)
+                    )
+                }
+            }
+        }
+        // 1. The receiver is down.
+        let silenceID = try await server.run { client in
+            // Bad silences are refused with the reason.
+            for (body, message) in [
+                ("{\"matchers\": [\"column=\\\"feature_1\\\"\"], \"duration\": \"1h\"}", "comment"),
+                ("{\"matchers\": [\"column=~\\\".*\\\"\"], \"duration\": \"1h\", \"comment\": \"x\"}", "every alert"),
+                ("{\"matchers\": [\"column feature_1\"], \"duration\": \"1h\", \"comment\": \"x\"}", "matchers[0]"),
+                ("{\"matchers\": [\"a=b\"], \"duration\": \"soon\", \"comment\": \"x\"}", "duration"),
+                ("{\"matchers\": [\"a=b\"], \"comment\": \"x\"}", "ends_at or duration"),
+                ("{\"matchers\": [\"a=b\"], \"duration\": \"1h\", \"comment\": \"x\", \"until\": 1}", "unknown field"),
+                ("[1]", "JSON object"),
+            ] {
+                let answer = try await client.send(.post, "/v1/silences", token: token, json: body)
+                #expect(answer.status == .badRequest && answer.errorMessage.contains(message), "\(answer.text)")
+            }
+            #expect(
+                try await client.send(.post, "/v1/silences", token: reader, json: "{}").status == .forbidden)
+            let created = try await client.send(
+                .post, "/v1/silences", token: token,
+                json: """
+                    {"matchers": ["column=\\"feature_1\\"", {"name": "model", "value": "fr.*", "isRegex": true}],
+                     "duration": "1h", "comment": "known noisy column", "createdBy": "oncall"}
+                    """)
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(created.json["id"] as? Int)
+            #expect(created.json["state"] as? String == "active")
+            #expect(created.json["matchers"] as? [String] == ["column=\"feature_1\"", "model=~\"fr.*\""])
+            let listed = try await client.get("/v1/silences", token: reader)
+            #expect((listed.json["silences"] as? [[String: Any]])?.map { $0["id"] as? Int } == [id])
+
+            var random = SeededRandom(seed: 61)
+            let busy = TestProfiles.columns(
+                model: "fraud", columns: 2, rows: 150, windowStart: IngestTests.base, random: &random)
+            #expect(try await client.upload(TestProfiles.bytes(busy), token: token).status == .accepted)
+            try await server.waitForRollups()
+            try await server.waitForMetrics()
+            for _ in 0..<300 {
+                if try await outbox().first?.attempts ?? 0 >= 1 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let alerts = try await client.get("/v1/alerts?state=firing", token: reader)
+            let states = alerts.json["alerts"] as? [[String: Any]] ?? []
+            #expect(states.count == 2)
+            let muted = states.first { ($0["labels"] as? [String: String])?["column"] == "feature_1" }
+            #expect(muted?["silencedBy"] as? [Int] == [id], "\(alerts.text)")
+            return id
+        }
+        var rows = try await outbox()
+        #expect(rows.count == 1 && rows[0].status == "pending" && rows[0].attempts >= 1, "\(rows)")
+        // 2. The daemon starts again; the receiver is back but answers 500, then slowly.
+        try await receiver.application().test(.live) { hook in
+            try "http://127.0.0.1:\(hook.port ?? 0)/hook\n".write(toFile: urlFile, atomically: true, encoding: .utf8)
+            try await server.run { client in
+                try await Self.waitFor(seconds: 40) { receiver.deliveries.count >= 2 }
+                try #require(receiver.deliveries.count >= 2)
+                let first = try #require(
+                    try JSONSerialization.jsonObject(with: Data(receiver.deliveries[0].body)) as? [String: Any])
+                let columns = (first["alerts"] as? [[String: Any]] ?? []).map {
+                    ($0["labels"] as? [String: String])?["column"] ?? ""
+                }
+                #expect(columns == ["feature_0"], "the silenced column is left out")
+                // 3. The silence is expired: the muted alert is announced.
+                let expired = try await client.send(.delete, "/v1/silences/\(silenceID)", token: token)
+                #expect(expired.status == .ok && expired.json["state"] as? String == "expired", "\(expired.text)")
+                try await Self.waitFor(seconds: 30) { receiver.deliveries.count >= 3 }
+                try #require(receiver.deliveries.count >= 3)
+                let after = try await client.get("/v1/silences?state=expired", token: reader)
+                #expect((after.json["silences"] as? [[String: Any]])?.count == 1)
+                #expect(try await client.send(.delete, "/v1/silences/999999", token: token).status == .notFound)
+            }
+        }
+        rows = try await outbox()
+        #expect(rows.count == 2 && rows.allSatisfy { $0.status == "sent" }, "\(rows)")
+        let deliveries = receiver.deliveries
+        try #require(deliveries.count == 3)
+        // The slow attempt reached the receiver and was repeated under the same key.
+        #expect(deliveries.map(\.dedupKey) == [rows[0].key, rows[0].key, rows[1].key], "\(deliveries.map(\.dedupKey))")
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(deliveries[2].body)) as? [String: Any])
+        let columns = (last["alerts"] as? [[String: Any]] ?? []).compactMap {
+            ($0["labels"] as? [String: String])?["column"]
+        }
+        #expect(columns.sorted() == ["feature_0", "feature_1"])
+        for d in deliveries {
+            let timestamp = try #require(d.timestamp)
+            let mac = HMAC<SHA256>.authenticationCode(
+                for: Array((timestamp + ".").utf8) + d.body, using: SymmetricKey(data: Array("wh-secret".utf8)))
+            #expect(d.signature == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+        }
+        server.components.pool.close()
     }
 }

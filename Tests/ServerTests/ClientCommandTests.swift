@@ -89,4 +89,49 @@ import Testing
         }
         #expect(try await server.scalar(Int.self, "SELECT count(*) FROM raw_profiles") == 4)
     }
+
+    @Test func silenceCommands() async throws {
+        let server = try await ServerHarness.make("silencecli")
+        let admin = try await server.token(project: "acme")
+        let reader = try await server.token(project: "acme", scopes: [.read])
+        try await server.run { client in
+            let url = "http://127.0.0.1:\(client.port ?? 0)"
+            let added = try await Self.drift([
+                "silence", "add", "model=\"fraud\"", "column=~\"age|income\"", "--duration", "2h", "--comment",
+                "retraining", "--author", "ana", "--server", url, "--token", admin,
+            ])
+            #expect(
+                added.status == 0 && added.stdout.hasPrefix("silence ") && added.stdout.contains("active"),
+                "\(added.stderr)")
+            let id = try #require(added.stdout.split(separator: " ").dropFirst().first.flatMap { Int($0) })
+            let listed = try await Self.drift(["silence", "list", "--server", url, "--token", reader])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            for text in ["\(id)", "active", "model=\"fraud\" column=~\"age|income\"", "ana", "retraining"] {
+                #expect(listed.stdout.contains(text), "\(listed.stdout)")
+            }
+            let noComment = try await Self.drift([
+                "silence", "add", "model=fraud", "--duration", "2h", "--comment", " ", "--server", url, "--token",
+                admin,
+            ])
+            #expect(noComment.status != 0 && noComment.stderr.contains("needs a comment"), "\(noComment.stderr)")
+            let badMatcher = try await Self.drift([
+                "silence", "add", "model", "--duration", "2h", "--comment", "x", "--server", url, "--token", admin,
+            ])
+            #expect(badMatcher.status != 0 && badMatcher.stderr.contains("needs an operator"), "\(badMatcher.stderr)")
+            let both = try await Self.drift([
+                "silence", "add", "a=b", "--comment", "x", "--server", url, "--token", admin,
+            ])
+            #expect(both.status == 64 && both.stderr.contains("--duration"), "\(both.stderr)")
+            let forbidden = try await Self.drift(["silence", "expire", "\(id)", "--server", url, "--token", reader])
+            #expect(forbidden.status != 0 && forbidden.stderr.contains("403"), "\(forbidden.stderr)")
+            let expired = try await Self.drift(["silence", "expire", "\(id)", "--server", url, "--token", admin])
+            #expect(expired.status == 0 && expired.stdout.contains("expired"), "\(expired.stderr)")
+            let active = try await Self.drift(["silence", "list", "--server", url, "--token", reader])
+            #expect(active.stdout.contains("no silences"), "\(active.stdout)")
+            let all = try await Self.drift(["silence", "list", "--all", "--json", "--server", url, "--token", reader])
+            #expect(
+                all.stdout.contains("\"state\":\"expired\"") || all.stdout.contains("\"state\": \"expired\""),
+                "\(all.stdout)")
+        }
+    }
 }

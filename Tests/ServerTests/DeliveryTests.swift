@@ -28,13 +28,9 @@ final class Receiver: Sendable {
     private let delays: Mutex<[Duration]>
     private let received = Mutex<[Delivery]>([])
 
-    /// The port to listen on (0: any free one).
-    let port: Int
-
-    init(script: [Int], delays: [Duration] = [], port: Int = 0) {
+    init(script: [Int], delays: [Duration] = []) {
         self.script = Mutex(script)
         self.delays = Mutex(delays)
-        self.port = port
     }
 
     var deliveries: [Delivery] { received.withLock { $0 } }
@@ -62,7 +58,7 @@ final class Receiver: Sendable {
                 status: .init(code: status),
                 body: .init(byteBuffer: ByteBuffer(string: status == 400 ? "{\"error\": \"bad payload\"}" : "ok")))
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 }
 

@@ -117,6 +117,16 @@ extension TestClientProtocol {
         return try await execute(uri: uri, method: .get, headers: headers)
     }
 
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, token: String?, json: String = ""
+    ) async throws
+        -> TestResponse
+    {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: uri, method: method, headers: headers, body: ByteBuffer(string: json))
+    }
+
     func put(_ uri: String, token: String?, body: [UInt8]) async throws -> TestResponse {
         var headers: HTTPFields = [:]
         if let token { headers[.authorization] = "Bearer \(token)" }
