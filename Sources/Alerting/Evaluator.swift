@@ -121,7 +121,7 @@ public enum Evaluator {
 
     public static func evaluate(
         rules: RuleSet, samples: [MetricSample], states previous: [AlertState], groups previousGroups: [GroupState],
-        silences: [Silence] = [], now: Int64
+        silences: [Silence] = [], externalURL: String = "", now: Int64
     ) -> Result {
         var states = Dictionary(previous.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let ruleNames = Set(rules.rules.map(\.name))
@@ -150,7 +150,7 @@ public enum Evaluator {
                         s.status = .firing
                         s.firedAt = now
                     }
-                    s.annotations = annotations(rule, sample, labels)
+                    s.annotations = annotations(rule, sample, labels, externalURL: externalURL)
                     states[key] = s
                 } else if var s = state {
                     switch s.status {
@@ -160,7 +160,7 @@ public enum Evaluator {
                         s.resolvedAt = now
                         s.value = sample.value
                         s.windowStart = sample.windowStart
-                        s.annotations = annotations(rule, sample, labels)
+                        s.annotations = annotations(rule, sample, labels, externalURL: externalURL)
                         states[key] = s
                     case .resolved: break
                     }
@@ -228,8 +228,11 @@ public enum Evaluator {
         return labels
     }
 
-    static func annotations(_ rule: AlertRule, _ sample: MetricSample, _ labels: [String: String]) -> [String: String] {
+    static func annotations(
+        _ rule: AlertRule, _ sample: MetricSample, _ labels: [String: String], externalURL: String
+    ) -> [String: String] {
         let values: [String: String] = [
+            "link": link(sample, externalURL: externalURL),
             "rule": rule.name, "model": sample.model, "segment": sample.segment, "column": sample.column,
             "metric": sample.metric, "value": format(sample.value), "threshold": format(rule.threshold),
             "baseline": sample.baseline, "window": RFC3339.format(milliseconds: sample.windowStart),
@@ -237,6 +240,33 @@ public enum Evaluator {
             "comparison": rule.comparison.rawValue,
         ]
         return rule.annotations.mapValues { $0.render(values, labels: labels) }
+    }
+
+    /// `.link`: the window's drift against the sample's baseline on the server
+    /// (`GET /v1/models/{model}/drift`), or "" without `alerts.external_url`.
+    static func link(_ sample: MetricSample, externalURL: String) -> String {
+        guard !externalURL.isEmpty else { return "" }
+        func encoded(_ text: String) -> String {
+            var out = ""
+            for byte in text.utf8 {
+                let c = Character(Unicode.Scalar(byte))
+                if c.isASCII && (c.isLetter || c.isNumber || "-._~:".contains(c)) {
+                    out.append(c)
+                } else {
+                    out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                }
+            }
+            return out
+        }
+        let length: Int64 = sample.granularity == "hour" ? 3_600_000 : 86_400_000
+        var query = [
+            "from=" + encoded(RFC3339.format(milliseconds: sample.windowStart)),
+            "to=" + encoded(RFC3339.format(milliseconds: sample.windowStart + length)),
+        ]
+        if !sample.baseline.isEmpty { query.append("baseline=" + encoded(sample.baseline)) }
+        if sample.segment != "*" { query.append("segment=" + encoded(sample.segment)) }
+        let base = externalURL.hasSuffix("/") ? String(externalURL.dropLast()) : externalURL
+        return base + "/v1/models/" + encoded(sample.model) + "/drift?" + query.joined(separator: "&")
     }
 
     static func format(_ x: Double) -> String {
@@ -344,5 +374,11 @@ public enum Evaluator {
         return Result(
             states: remaining.values.sorted { $0.key < $1.key }, groups: groups.values.sorted { $0.key < $1.key },
             notifications: notifications)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

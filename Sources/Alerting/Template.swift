@@ -12,7 +12,7 @@ public struct Template: Sendable, Equatable {
 
     /// The variables a template may use.
     public static let variables: Set<String> = [
-        "rule", "model", "segment", "column", "metric", "value", "threshold", "baseline", "window", "severity",
+        "rule", "model", "segment", "column", "metric", "value", "threshold", "baseline", "window", "severity", "link",
         "comparison",
     ]
 

@@ -200,6 +200,29 @@ import Testing
         #expect(back.description == "a!~\"b\"")
     }
 
+    @Test func annotationsLinkToTheWindowsDriftOnTheServer() {
+        let rules = Self.parse(
+            """
+            receivers: [{name: hook, webhook: {url: "http://127.0.0.1:1/hook"}}]
+            rules:
+              - name: drift
+                metric: psi
+                threshold: 0.2
+                annotations: {link: "see {{ .link }}"}
+            """)
+        var sample = Self.psi("fraud model", "a", 0.5)
+        sample.segment = "region=eu"
+        sample.windowStart = 86_400_000
+        let linked = Evaluator.evaluate(
+            rules: rules, samples: [sample], states: [], groups: [], externalURL: "https://drift.example/", now: 0)
+        #expect(
+            linked.states.first?.annotations["link"]
+                == "see https://drift.example/v1/models/fraud%20model/drift?from=1970-01-02T00:00:00.000Z"
+                + "&to=1970-01-03T00:00:00.000Z&baseline=ref&segment=region%3Deu")
+        let bare = Evaluator.evaluate(rules: rules, samples: [sample], states: [], groups: [], now: 0)
+        #expect(bare.states.first?.annotations["link"] == "see ")
+    }
+
     @Test func alertmanagerBodyHasVersion4Fields() throws {
         var run = Run()
         let sent = run.step([Self.psi("fraud", "a", 0.5), Self.psi("fraud", "b", 0.7)], at: Self.hour)

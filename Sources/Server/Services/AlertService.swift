@@ -165,7 +165,7 @@ struct AlertService: Service {
                 let groupsBefore = (groups[project] ?? []).sorted { $0.key < $1.key }
                 let result = Evaluator.evaluate(
                     rules: rules, samples: samples[project] ?? [], states: before, groups: groupsBefore,
-                    silences: silences[project] ?? [], now: now)
+                    silences: silences[project] ?? [], externalURL: externalURL, now: now)
                 // Most passes change nothing: then nothing is rewritten.
                 guard result.states != before || result.groups != groupsBefore || !result.notifications.isEmpty
                 else { continue }
