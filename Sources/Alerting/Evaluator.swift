@@ -210,8 +210,8 @@ public enum Evaluator {
 
     static func applies(_ rule: AlertRule, _ sample: MetricSample) -> Bool {
         sample.metric == rule.metric && sample.granularity == rule.granularity
-            && (rule.models.isEmpty || rule.models.contains(sample.model))
-            && (rule.segment == "*" || rule.segment == sample.segment)
+            && (rule.models.isEmpty || rule.models.contains { Glob.matches($0, sample.model) })
+            && (rule.segment == "*" || Glob.matches(rule.segment, sample.segment))
             && (rule.baseline == nil || rule.baseline == sample.baseline) && rule.watches(column: sample.column)
     }
 

@@ -15,9 +15,9 @@ public struct RuleSet: Sendable, Equatable {
 /// One threshold rule over the metric rows of `drift serve`.
 public struct AlertRule: Sendable, Equatable {
     public var name: String
-    /// Exact model names; empty matches every model.
+    /// Model names or globs (`fraud-*`); empty matches every model.
     public var models: [String] = []
-    /// `key=value,...` segment description, or `*` (any segment).
+    /// A segment (`key=value,...`) or a glob over it (`region=*`); `*`: any segment.
     public var segment = "*"
     /// The baseline the metric rows compare with; nil for any (and for window-only metrics).
     public var baseline: String?

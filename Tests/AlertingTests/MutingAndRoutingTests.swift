@@ -200,6 +200,22 @@ import Testing
         #expect(back.description == "a!~\"b\"")
     }
 
+    @Test func modelsAndSegmentsMatchGlobs() {
+        let rules = Self.parse(
+            """
+            receivers: [{name: hook, webhook: {url: "http://127.0.0.1:1/hook"}}]
+            rules:
+              - {name: eu, model: ["churn-*", fraud], segment: "region=eu*", metric: psi, threshold: 0.2}
+            """)
+        func fires(_ model: String, _ segment: String) -> Bool {
+            var sample = Self.psi(model, "a", 0.5)
+            sample.segment = segment
+            return !Evaluator.evaluate(rules: rules, samples: [sample], states: [], groups: [], now: 0).states.isEmpty
+        }
+        #expect(fires("churn-v2", "region=eu") && fires("fraud", "region=eu-west"))
+        #expect(!fires("fraud-2", "region=eu") && !fires("churn-v2", "region=us") && !fires("fraud", "*"))
+    }
+
     @Test func annotationsLinkToTheWindowsDriftOnTheServer() {
         let rules = Self.parse(
             """

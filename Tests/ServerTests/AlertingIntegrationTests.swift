@@ -89,6 +89,74 @@ import Testing
         }
     }
 
+    /// Two daemons on one database, each evaluating and delivering: eight models fire and
+    /// resolve, and each of the sixteen notifications reaches the receiver exactly once.
+    @Test func twoDaemonsOnOneDatabaseNotifyOnce() async throws {
+        let receiver = Receiver(script: [])
+        let work = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try await receiver.application().test(.live) { hook in
+            let rules = work.appendingPathComponent("rules.yaml").path
+            try """
+            receivers:
+              - name: hook
+                webhook: {url: "http://127.0.0.1:\(hook.port ?? 0)/hook"}
+            route:
+              receiver: hook
+              group_by: [rule, model]
+              group_wait: 0s
+              group_interval: 0s
+            rules:
+              - name: busy-hours
+                metric: row_count
+                granularity: hour
+                op: ">="
+                threshold: 100
+            """.write(toFile: rules, atomically: true, encoding: .utf8)
+            let configure: (inout ServerConfiguration) -> Void = {
+                $0.alertsPath = rules
+                $0.alertIntervalMs = 50
+            }
+            let a = try await ServerHarness.make("replicas", configure)
+            let b = try await ServerHarness.make("replicas", database: a.database, configure)
+            let token = try await a.token(project: "acme")
+            let models = (0..<8).map { "model-\($0)" }
+            try await a.run { first in
+                try await b.run { second in
+                    var random = SeededRandom(seed: 62)
+                    for (hour, rows) in [(0, 150), (1, 20)] {
+                        for (i, model) in models.enumerated() {
+                            let profile = TestProfiles.columns(
+                                model: model, columns: 1, rows: rows,
+                                windowStart: IngestTests.base + Int64(hour) * 3_600_000, random: &random)
+                            let client = i % 2 == 0 ? first : second
+                            #expect(
+                                try await client.upload(TestProfiles.bytes(profile), token: token).status == .accepted)
+                        }
+                        try await a.waitForRollups()
+                        try await a.waitForMetrics()
+                        try await Self.waitFor(seconds: 30) { receiver.deliveries.count >= 8 * (hour + 1) }
+                    }
+                    try await Task.sleep(for: .milliseconds(500))  // anything sent twice would arrive by now
+                }
+            }
+            let keys = receiver.deliveries.map(\.dedupKey)
+            #expect(keys.count == 16 && Set(keys).count == 16, "\(keys)")
+            let statuses = receiver.deliveries.compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any])?["status"] as? String
+            }
+            #expect(statuses.filter { $0 == "firing" }.count == 8 && statuses.filter { $0 == "resolved" }.count == 8)
+            let attempts = try await a.components.pool.withConnection { c in
+                try c.query("SELECT status, attempts FROM notifications").map {
+                    "\(try $0.decode(String.self, at: 0))/\(try $0.decode(Int.self, at: 1))"
+                }
+            }
+            #expect(attempts.count == 16 && attempts.allSatisfy { $0 == "sent/1" }, "\(attempts)")
+            a.components.pool.close()
+            b.components.pool.close()
+        }
+    }
+
     static func waitFor(seconds: Int = 15, _ condition: @Sendable () -> Bool) async throws {
         for _ in 0..<(seconds * 20) {
             if condition() { return }
