@@ -84,6 +84,8 @@ public struct GroupState: Codable, Sendable, Equatable {
     public var lastSent: String?
     /// Notifications sent so far (the dedup key's suffix).
     public var sequence: Int
+    /// The path of the route that made the group (its timers); nil for the top level.
+    public var route: String?
 }
 
 /// What the evaluator asks to be delivered.
@@ -283,19 +285,25 @@ public enum Evaluator {
         // still follow what they said before.
         var mutedFiring: [String: Int] = [:]
         var receivers: [String: (String, [String: String])] = [:]
+        // The route each group belongs to (its group_by, timers and send_resolved).
+        var routes: [String: Route] = [:]
         for state in states.values.sorted(by: { $0.key < $1.key }) where state.status != .pending {
-            let groupLabels = Dictionary(
-                uniqueKeysWithValues: route.groupBy.compactMap { name in state.labels[name].map { (name, $0) } })
-            for receiver in route.receivers(for: state.labels) {
+            var seen: Set<String> = []
+            for leaf in route.matching(state.labels) {
+                let groupLabels = Dictionary(
+                    uniqueKeysWithValues: leaf.groupBy.compactMap { name in state.labels[name].map { (name, $0) } })
+                // Top-level groups keep the plain key; a sub-route's carry its path.
                 let key =
-                    receiver + "|"
+                    (leaf.path.isEmpty ? "" : leaf.path + ":") + leaf.receiver + "|"
                     + groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                     .joined(separator: ",")
+                guard seen.insert(key).inserted else { continue }
+                routes[key] = leaf
                 if state.status == .firing && state.isMuted {
                     mutedFiring[key, default: 0] += 1
                 } else {
                     members[key, default: []].append(state)
-                    receivers[key] = (receiver, groupLabels)
+                    receivers[key] = (leaf.receiver, groupLabels)
                 }
             }
         }
@@ -317,7 +325,9 @@ public enum Evaluator {
             let alerts = members[key] ?? []
             let firing = alerts.filter { $0.status == .firing }
             var resolved = alerts.filter { $0.status == .resolved }
-            if !route.sendResolved {
+            // A group whose route was removed by a reload finishes under the top level's timers.
+            let settings = routes[key] ?? groups[key].flatMap { $0.route.flatMap(route.route(at:)) } ?? route
+            if !settings.sendResolved {
                 done(resolved)
                 resolved = []
             }
@@ -326,7 +336,8 @@ public enum Evaluator {
                     ?? firing.first.map({ _ in
                         GroupState(
                             key: key, receiver: receivers[key]?.0 ?? "", labels: receivers[key]?.1 ?? [:],
-                            firstActiveAt: now, lastSentAt: nil, lastSent: nil, sequence: 0)
+                            firstActiveAt: now, lastSentAt: nil, lastSent: nil, sequence: 0,
+                            route: routes[key].flatMap { $0.path.isEmpty ? nil : $0.path })
                     })
             else {
                 // Resolved alerts of a group that never notified: nothing to say.
@@ -345,12 +356,12 @@ public enum Evaluator {
             let due: Bool
             if let last = group.lastSentAt {
                 if fingerprint != group.lastSent {
-                    due = now - last >= route.groupIntervalMilliseconds
+                    due = now - last >= settings.groupIntervalMilliseconds
                 } else {
-                    due = !firing.isEmpty && now - last >= route.repeatIntervalMilliseconds
+                    due = !firing.isEmpty && now - last >= settings.repeatIntervalMilliseconds
                 }
             } else {
-                due = !firing.isEmpty && now - group.firstActiveAt >= route.groupWaitMilliseconds
+                due = !firing.isEmpty && now - group.firstActiveAt >= settings.groupWaitMilliseconds
             }
             if due && !told.isEmpty {
                 group.sequence += 1

@@ -435,60 +435,67 @@ private struct Reader {
     }
 
     mutating func route(_ node: Node) {
-        guard let entries = mapping(node, "route") else { return }
+        var top = Route()
+        top.groupBy = set.route.groupBy
+        if let parsed = routeNode(node, inheriting: top, path: "") { set.route = parsed }
+    }
+
+    /// One route of the tree, with what it does not set taken from `parent`.
+    mutating func routeNode(_ node: Node, inheriting parent: Route, path: String) -> Route? {
+        let isTop = path.isEmpty
+        guard let entries = mapping(node, isTop ? "route" : "a route") else { return nil }
+        var route = parent
+        route.routes = []
+        route.matchers = []
+        route.continueMatching = false
+        route.path = path
+        var children: [Node] = []
         for (key, keyNode, value) in entries {
             switch key {
             case "receiver":
                 if let r = string(value, "receiver") {
-                    set.route.receiver = r
-                    receiverUses.append((r, path, value.mark?.line ?? 1, value.mark?.column ?? 1))
+                    route.receiver = r
+                    receiverUses.append((r, self.path, value.mark?.line ?? 1, value.mark?.column ?? 1))
                 }
-            case "group_by": set.route.groupBy = strings(value, "group_by") ?? set.route.groupBy
-            case "group_wait": set.route.groupWaitMilliseconds = duration(value, "group_wait") ?? 0
-            case "group_interval": set.route.groupIntervalMilliseconds = duration(value, "group_interval") ?? 0
-            case "repeat_interval": set.route.repeatIntervalMilliseconds = duration(value, "repeat_interval") ?? 0
-            case "send_resolved": set.route.sendResolved = bool(value, "send_resolved") ?? set.route.sendResolved
+            case "group_by": route.groupBy = strings(value, "group_by") ?? route.groupBy
+            case "group_wait":
+                route.groupWaitMilliseconds = duration(value, "group_wait") ?? route.groupWaitMilliseconds
+            case "group_interval":
+                route.groupIntervalMilliseconds = duration(value, "group_interval") ?? route.groupIntervalMilliseconds
+            case "repeat_interval":
+                route.repeatIntervalMilliseconds =
+                    duration(value, "repeat_interval") ?? route.repeatIntervalMilliseconds
+            case "send_resolved": route.sendResolved = bool(value, "send_resolved") ?? route.sendResolved
             case "routes":
                 guard case .sequence(let items) = value else {
                     error(value, "routes must be a list")
                     continue
                 }
-                for item in items {
-                    guard let sub = mapping(item, "a route") else { continue }
-                    var matchers: [LabelMatcher] = []
-                    var receiver: String?
-                    var continueMatching = false
-                    for (k, kNode, v) in sub {
-                        switch k {
-                        case "match": matchers += matcherMap(v, "match", .equal)
-                        case "match_re": matchers += matcherMap(v, "match_re", .matchesRegex)
-                        case "matchers": matchers += self.matchers(v, "matchers") ?? []
-                        case "continue": continueMatching = bool(v, "continue") ?? false
-                        case "receiver":
-                            receiver = string(v, "receiver")
-                            if let receiver {
-                                receiverUses.append((receiver, path, v.mark?.line ?? 1, v.mark?.column ?? 1))
-                            }
-                        default:
-                            error(
-                                kNode, "unknown key '\(k)' in a route (matchers, match, match_re, receiver, continue)")
-                        }
-                    }
-                    if let receiver {
-                        set.route.routes.append(
-                            SubRoute(matchers: matchers, receiver: receiver, continueMatching: continueMatching))
-                    } else {
-                        error(item, "a route needs a receiver")
-                    }
-                }
+                children = Array(items)
+            case "match" where !isTop: route.matchers += matcherMap(value, "match", .equal)
+            case "match_re" where !isTop: route.matchers += matcherMap(value, "match_re", .matchesRegex)
+            case "matchers" where !isTop: route.matchers += matchers(value, "matchers") ?? []
+            case "continue" where !isTop: route.continueMatching = bool(value, "continue") ?? false
             default:
                 error(
                     keyNode,
-                    "unknown key 'route.\(key)' (receiver, group_by, group_wait, group_interval, repeat_interval, "
-                        + "send_resolved, routes)")
+                    isTop
+                        ? "unknown key 'route.\(key)' (receiver, group_by, group_wait, group_interval, "
+                            + "repeat_interval, send_resolved, routes)"
+                        : "unknown key '\(key)' in a route (matchers, match, match_re, receiver, continue, group_by, "
+                            + "group_wait, group_interval, repeat_interval, send_resolved, routes)")
             }
         }
-        if set.route.receiver.isEmpty { error(node, "route needs a receiver") }
+        if isTop && route.receiver.isEmpty {
+            error(node, "route needs a receiver")
+            return nil
+        }
+        for (index, child) in children.enumerated() {
+            if let sub = routeNode(child, inheriting: route, path: isTop ? "\(index)" : "\(path).\(index)") {
+                route.routes.append(sub)
+            }
+        }
+        return route
     }
 
     mutating func inhibition(_ node: Node) -> InhibitionRule? {

@@ -97,9 +97,12 @@ public struct Receiver: Sendable, Equatable {
     }
 }
 
-/// Grouping and routing: the default receiver and timers, and label-matching sub-routes
-/// tried in order: the first that matches takes the alert, unless it says `continue`, in
-/// which case the following ones are tried too (as in Alertmanager).
+/// Grouping and routing, as in Alertmanager: a tree of routes. The top-level route names the
+/// default receiver and timers; a sub-route applies to the alerts its matchers match and
+/// inherits whatever it does not set (receiver, `group_by`, timers, `send_resolved`) from its
+/// parent. An alert descends into the first sub-route that matches it (and, when that one says
+/// `continue`, into the following matching ones too); a route none of whose sub-routes match
+/// takes the alert itself.
 public struct Route: Sendable, Equatable {
     public var receiver = ""
     public var groupBy: [String] = ["rule", "model"]
@@ -107,32 +110,44 @@ public struct Route: Sendable, Equatable {
     public var groupIntervalMilliseconds: Int64 = 5 * 60_000
     public var repeatIntervalMilliseconds: Int64 = 4 * 3_600_000
     public var sendResolved = true
-    public var routes: [SubRoute] = []
+    /// All must match (`match:` entries become `=` matchers, `match_re:` entries `=~`); the
+    /// top-level route has none.
+    public var matchers: [LabelMatcher] = []
+    /// Alertmanager's `continue`: after this route took an alert, try its later siblings too.
+    public var continueMatching = false
+    public var routes: [Route] = []
+    /// Where the route sits in the tree (`""` for the top level, `"1"`, `"1.0"`, ...): part of
+    /// the group keys of the sub-routes' groups, so that routes with different timers never share
+    /// a group.
+    public var path = ""
 
     public init() {}
 
-    /// The receivers an alert with these labels goes to (at least one: the default).
+    /// The routes that take an alert with these labels (at least one; the top level when no
+    /// sub-route matches).
+    public func matching(_ labels: [String: String]) -> [Route] {
+        var out: [Route] = []
+        for child in routes where child.matchers.matches(labels) {
+            out += child.matching(labels)
+            if !child.continueMatching { break }
+        }
+        return out.isEmpty ? [self] : out
+    }
+
+    /// The receivers an alert with these labels goes to.
     public func receivers(for labels: [String: String]) -> [String] {
         var out: [String] = []
-        for route in routes where route.matchers.matches(labels) {
-            if !out.contains(route.receiver) { out.append(route.receiver) }
-            if !route.continueMatching { break }
-        }
-        return out.isEmpty ? [receiver] : out
+        for route in matching(labels) where !out.contains(route.receiver) { out.append(route.receiver) }
+        return out
     }
-}
 
-public struct SubRoute: Sendable, Equatable {
-    /// All must match (`match:` entries become `=` matchers, `match_re:` entries `=~`).
-    public var matchers: [LabelMatcher]
-    public var receiver: String
-    /// Alertmanager's `continue`: try the following routes as well.
-    public var continueMatching = false
-
-    public init(matchers: [LabelMatcher], receiver: String, continueMatching: Bool = false) {
-        self.matchers = matchers
-        self.receiver = receiver
-        self.continueMatching = continueMatching
+    /// The route at `path` (nil when the tree no longer has it, e.g. after a reload).
+    public func route(at path: String) -> Route? {
+        if path == self.path { return self }
+        for child in routes where path == child.path || path.hasPrefix(child.path + ".") {
+            return child.route(at: path)
+        }
+        return nil
     }
 }
 

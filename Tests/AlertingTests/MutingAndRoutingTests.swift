@@ -200,6 +200,58 @@ import Testing
         #expect(back.description == "a!~\"b\"")
     }
 
+    /// Nested routes inherit what they do not set and group with their own settings.
+    @Test func nestedRoutesWithTheirOwnGroupingAndTimers() {
+        let rules = Self.parse(
+            """
+            receivers:
+              - {name: hook, webhook: {url: "http://127.0.0.1:1/hook"}}
+              - {name: pager, webhook: {url: "http://127.0.0.1:1/pager"}}
+            route:
+              receiver: hook
+              group_by: [rule, model]
+              group_wait: 0s
+              group_interval: 0s
+              repeat_interval: 4h
+              routes:
+                - matchers: ['severity="critical"']
+                  receiver: pager
+                  group_by: [rule]              # one page per rule, all models together
+                  repeat_interval: 1h
+                  routes:
+                    - matchers: ['model="sandbox"']
+                      receiver: hook            # group_by [rule] and 1h inherited
+            rules:
+              - {name: drift, metric: psi, threshold: 0.2, severity: critical}
+              - {name: shift, metric: ks, threshold: 0.2}
+            """)
+        let route = rules.route
+        #expect(route.receivers(for: ["severity": "critical", "model": "fraud"]) == ["pager"])
+        #expect(route.receivers(for: ["severity": "critical", "model": "sandbox"]) == ["hook"])
+        #expect(route.receivers(for: ["severity": "warning", "model": "sandbox"]) == ["hook"])
+        #expect(route.routes[0].routes[0].groupBy == ["rule"] && route.routes[0].routes[0].path == "0.0")
+        #expect(route.routes[0].routes[0].repeatIntervalMilliseconds == Self.hour)
+        func ks(_ model: String) -> MetricSample {
+            var s = Self.psi(model, "a", 0.5)
+            s.metric = "ks"
+            return s
+        }
+        let samples = [
+            Self.psi("fraud", "a", 0.5), Self.psi("churn", "a", 0.5), Self.psi("sandbox", "a", 0.5), ks("fraud"),
+        ]
+        var run = Run()
+        let first = run.step(samples, at: 0, rules: rules)
+        let summary = first.map { "\($0.receiver):\($0.alerts.map { $0.labels["model"] ?? "" }.sorted())" }.sorted()
+        // The page groups fraud and churn; sandbox's page goes to hook under its own route; the
+        // warning goes to hook grouped by rule and model.
+        #expect(summary == ["hook:[\"fraud\"]", "hook:[\"sandbox\"]", "pager:[\"churn\", \"fraud\"]"], "\(summary)")
+        #expect(Set(first.map(\.groupKey)).count == 3)
+        // An hour later only the critical routes (repeat_interval 1h) repeat.
+        let repeated = run.step(samples, at: Self.hour, rules: rules)
+        #expect(repeated.map(\.receiver).sorted() == ["hook", "pager"])
+        #expect(repeated.allSatisfy { $0.alerts.allSatisfy { $0.rule == "drift" } })
+    }
+
     @Test func modelsAndSegmentsMatchGlobs() {
         let rules = Self.parse(
             """

@@ -70,6 +70,14 @@ import Testing
             "r.yaml:4:5: rule 'a' is a no-data rule (absent): it takes no threshold"
         ),
         ("rules:\n  - name: a\n    absent: 2 hours\n", "r.yaml:3:13: absent: '2 hours' is not a duration"),
+        (
+            "route:\n  receiver: hook\n  routes:\n    - receiver: hook\n      routes:\n        - grup_by: [a]\n",
+            "r.yaml:6:11: unknown key 'grup_by' in a route"
+        ),
+        (
+            "route:\n  receiver: hook\n  routes:\n    - routes:\n        - receiver: pager\n",
+            "r.yaml:5:21: unknown receiver 'pager'"
+        ),
     ])
     func reportsPositions(text: String, expected: String) {
         let prefix = text.hasPrefix("route") ? Self.receiver : Self.receiver
