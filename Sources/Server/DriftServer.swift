@@ -118,7 +118,7 @@ public enum DriftServer {
             services.append(
                 AlertService(
                     pool: pool, library: library, intervalMilliseconds: configuration.alertIntervalMs, logger: logger,
-                    externalURL: configuration.externalURL, now: now))
+                    externalURL: configuration.externalURL, metrics: components.metrics, now: now))
             var delivery = DeliveryService(
                 pool: pool, receivers: { _, name in library.endpoint(named: name) }, metrics: components.metrics,
                 logger: logger)

@@ -261,6 +261,19 @@ import Testing
             #expect(states.count == 2)
             let muted = states.first { ($0["labels"] as? [String: String])?["column"] == "feature_1" }
             #expect(muted?["silencedBy"] as? [Int] == [id], "\(alerts.text)")
+            // The gauges say so too: two firing, one muted, one silence, one notification waiting.
+            var exposition = ""
+            for _ in 0..<100 {
+                exposition = try await client.get("/metrics", token: nil).text
+                if exposition.contains("drift_notifications_pending 1") { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            for line in [
+                "drift_alerts{state=\"firing\"} 2", "drift_alerts_muted 1", "drift_silences_active 1",
+                "drift_notifications_pending 1",
+            ] {
+                #expect(exposition.contains(line + "\n") || exposition.contains(line + ".0\n"), "\(line)")
+            }
             return id
         }
         var rows = try await outbox()

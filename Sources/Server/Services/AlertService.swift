@@ -113,6 +113,8 @@ struct AlertService: Service {
     let logger: Logger
     /// `alerts.external_url`: the link in Slack messages and Alertmanager bodies.
     var externalURL = ""
+    /// Where the alert, silence and outbox gauges go (refreshed every interval, by every replica).
+    var metrics: ServerMetrics?
     var now: @Sendable () -> Int64 = { Clock.nowMilliseconds() }
     /// Expired silences are listed for this long, then deleted.
     static let silenceRetentionMilliseconds: Int64 = 30 * 86_400_000
@@ -122,6 +124,7 @@ struct AlertService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await pass()
+                try await refreshGauges()
             } catch {
                 logger.error("alert evaluation failed; retrying", metadata: ["error": "\(error)"])
             }
@@ -200,6 +203,44 @@ struct AlertService: Service {
             try SilenceStore.prune(now: now, olderThanMilliseconds: Self.silenceRetentionMilliseconds, connection)
             return enqueued
         }
+    }
+
+    /// Reads the alert, silence and outbox figures for `/metrics`.
+    func refreshGauges() async throws {
+        guard let metrics else { return }
+        let figures = try await pool.withConnection { c -> [Double] in
+            guard
+                let alerts = try c.query(
+                    """
+                    SELECT count(*) FILTER (WHERE status = 'firing')::float8,
+                           count(*) FILTER (WHERE status = 'pending')::float8,
+                           count(*) FILTER (WHERE status = 'firing' AND (state ? 'silencedBy' OR state ? 'inhibitedBy'))::float8
+                    FROM alert_states
+                    """
+                ).first,
+                let outbox = try c.query(
+                    """
+                    SELECT count(*)::float8, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+                    FROM notifications WHERE status = 'pending'
+                    """
+                ).first
+            else { return [] }
+            let silences = try c.query(
+                "SELECT count(*)::float8 FROM silences WHERE starts_at <= now() AND ends_at > now()"
+            ).scalar(Double.self)
+            return [
+                try alerts.decode(Double.self, at: 0), try alerts.decode(Double.self, at: 1),
+                try alerts.decode(Double.self, at: 2), try outbox.decode(Double.self, at: 0),
+                try outbox.decode(Double.self, at: 1), silences,
+            ]
+        }
+        guard figures.count == 6 else { return }
+        metrics.alertsFiring.set(figures[0])
+        metrics.alertsPending.set(figures[1])
+        metrics.alertsMuted.set(figures[2])
+        metrics.notificationsPending.set(figures[3])
+        metrics.notificationsOldestPending.set(figures[4])
+        metrics.silencesActive.set(figures[5])
     }
 
     /// The silences in force, per project. One whose stored matchers cannot be read (written

@@ -21,6 +21,12 @@ final class ServerMetrics: Sendable {
     let notificationsSent: Counter
     let notificationsRetried: Counter
     let notificationsFailed: Counter
+    let notificationsPending: Gauge
+    let notificationsOldestPending: Gauge
+    let alertsFiring: Gauge
+    let alertsPending: Gauge
+    let alertsMuted: Gauge
+    let silencesActive: Gauge
     let poolOpen: Gauge
     let poolInUse: Gauge
     let poolWaiting: Gauge
@@ -35,8 +41,8 @@ final class ServerMetrics: Sendable {
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
             registry.makeCounter(descriptor: descriptor(name, help), labels: labels)
         }
-        func gauge(_ name: String, _ help: String) -> Gauge {
-            registry.makeGauge(descriptor: descriptor(name, help), labels: [])
+        func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
+            registry.makeGauge(descriptor: descriptor(name, help), labels: labels)
         }
         uploadsAccepted = counter(
             "drift_ingest_uploads_total", "Profile uploads by outcome.", [("outcome", "accepted")])
@@ -67,6 +73,14 @@ final class ServerMetrics: Sendable {
             "drift_notifications_total", "Notification deliveries by outcome.", [("outcome", "retried")])
         notificationsFailed = counter(
             "drift_notifications_total", "Notification deliveries by outcome.", [("outcome", "failed")])
+        notificationsPending = gauge(
+            "drift_notifications_pending", "Notifications in the outbox not yet delivered (all replicas).")
+        notificationsOldestPending = gauge(
+            "drift_notifications_oldest_pending_age_seconds", "Age of the oldest undelivered notification (0: none).")
+        alertsFiring = gauge("drift_alerts", "Current alerts by state (all projects).", [("state", "firing")])
+        alertsPending = gauge("drift_alerts", "Current alerts by state (all projects).", [("state", "pending")])
+        alertsMuted = gauge("drift_alerts_muted", "Firing alerts a silence or an inhibition rule mutes.")
+        silencesActive = gauge("drift_silences_active", "Silences in force (all projects).")
         poolOpen = gauge("drift_db_pool_connections_open", "Open database connections.")
         poolInUse = gauge("drift_db_pool_connections_in_use", "Database connections in use.")
         poolWaiting = gauge("drift_db_pool_waiters", "Tasks waiting for a database connection.")
