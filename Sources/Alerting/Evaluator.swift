@@ -241,7 +241,8 @@ public enum Evaluator {
             "severity": rule.severity,
             "comparison": rule.comparison.rawValue,
         ]
-        return rule.annotations.mapValues { $0.render(values, labels: labels) }
+        let numbers = ["value": sample.value, "threshold": rule.threshold]
+        return rule.annotations.mapValues { $0.render(values, numbers: numbers, labels: labels) }
     }
 
     /// `.link`: the window's drift against the sample's baseline on the server

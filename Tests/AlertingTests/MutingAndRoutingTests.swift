@@ -1,7 +1,8 @@
-import Alerting
 import Foundation
 import Reports
 import Testing
+
+@testable import Alerting
 
 /// Silences, inhibition, "no data" rules, routes with matchers and `continue`, episodes and
 /// the Alertmanager body.
@@ -250,6 +251,33 @@ import Testing
         let repeated = run.step(samples, at: Self.hour, rules: rules)
         #expect(repeated.map(\.receiver).sorted() == ["hook", "pager"])
         #expect(repeated.allSatisfy { $0.alerts.allSatisfy { $0.rule == "drift" } })
+    }
+
+    @Test(arguments: [
+        ("{{ .value | humanizePercentage }}", "52.35%"),
+        ("{{ .value|fixed 1 }} / {{ .threshold | fixed 3 }}", "0.5 / 0.200"),
+        ("{{ .model | upper }} {{ .labels.team | title }}", "FRAUD MODEL Risk"),
+        ("{{ .column | humanize }}", "a"),  // not a number: unchanged
+        ("{{ .threshold | humanize }}", "200m"),
+    ])
+    func templateFunctions(text: String, expected: String) throws {
+        var rule = AlertRule(name: "r", metric: "psi", comparison: .greater, threshold: 0.2)
+        rule.include = ["*"]
+        rule.labels = ["team": "risk"]
+        rule.annotations = ["a": try Template(parsing: text)]
+        var set = RuleSet()
+        set.rules = [rule]
+        set.route.receiver = "hook"
+        let result = Evaluator.evaluate(
+            rules: set, samples: [Self.psi("fraud model", "a", 0.523456)], states: [], groups: [], now: 0)
+        #expect(result.states.first?.annotations["a"] == expected)
+    }
+
+    @Test func templateFunctionErrorsAndHumanize() {
+        #expect(throws: Template.ParseError.self) { try Template(parsing: "x {{ .value | shout }}") }
+        #expect(throws: Template.ParseError.self) { try Template(parsing: "{{ .value | fixed many }}") }
+        #expect(Template.Function.humanize(1_234_567) == "1.235M" && Template.Function.humanize(-1500) == "-1.5k")
+        #expect(Template.Function.humanize(0.00042) == "420µ" && Template.Function.humanize(42) == "42")
     }
 
     @Test func modelsAndSegmentsMatchGlobs() {

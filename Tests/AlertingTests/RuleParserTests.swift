@@ -33,6 +33,10 @@ import Testing
             "r.yaml:6:13: annotations.s: unknown template variable '.colum'"
         ),
         (
+            "rules:\n  - name: a\n    metric: psi\n    threshold: 1\n    annotations:\n      s: \"x {{ .value | shout }}\"\n",
+            "r.yaml:6:13: annotations.s: unknown template function 'shout'"
+        ),
+        (
             "rules:\n  - name: a\n    metric: psi\n    threshold: 1\n    annotations:\n      s: x {{ .column\n",
             "r.yaml:6:12: annotations.s: '{{' is not closed"
         ),
