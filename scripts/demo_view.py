@@ -37,7 +37,8 @@ def alerts():
     if not listed:
         print("  none")
     for a in listed:
-        print(f"  {a['status']}: {a['annotations'].get('summary', a['rule'])}")
+        muted = f" (silenced by {', '.join(map(str, a['silencedBy']))})" if a.get("silencedBy") else ""
+        print(f"  {a['status']}{muted}: {a['annotations'].get('summary', a['rule'])}")
 
 
 {"drift": drift, "series": series, "count": count, "value": value, "alerts": alerts}[sys.argv[1]]()
