@@ -22,20 +22,7 @@ import Testing
                 webhook:
                   url: "http://127.0.0.1:\(hook.port ?? 0)/hook"
                   secret: "s3cret"
-            route:
-              receiver: hook
-              group_by: [rule, model]
-              group_wait: 0s
-              group_interval: 0s
-              send_resolved: true
-            rules:
-              - name: busy-hours
-                model: fraud
-                metric: count
-                columns: {include: ["feature_*"]}
-                granularity: hour
-                op: ">="
-                threshold: 100
+            \(Self.busyHours)
                 annotations:
                   summary: "{{ .column }} saw {{ .value }} rows in the hour of {{ .window }}"
             """.write(toFile: rules, atomically: true, encoding: .utf8)
@@ -157,6 +144,25 @@ import Testing
         }
     }
 
+    /// The route (no waits, resolve notices on) and the rule the tests share: a feature column
+    /// of `fraud` with at least 100 rows in an hour fires.
+    static let busyHours = """
+        route:
+          receiver: hook
+          group_by: [rule, model]
+          group_wait: 0s
+          group_interval: 0s
+          send_resolved: true
+        rules:
+          - name: busy-hours
+            model: fraud
+            metric: count
+            columns: {include: ["feature_*"]}
+            granularity: hour
+            op: ">="
+            threshold: 100
+        """
+
     static func waitFor(seconds: Int = 15, _ condition: @Sendable () -> Bool) async throws {
         for _ in 0..<(seconds * 20) {
             if condition() { return }
@@ -184,19 +190,7 @@ import Testing
             webhook:
               url_file: "\(urlFile)"
               secret_file: "\(work.path)/secret"
-        route:
-          receiver: hook
-          group_by: [rule, model]
-          group_wait: 0s
-          group_interval: 0s
-        rules:
-          - name: busy-hours
-            model: fraud
-            metric: count
-            columns: {include: ["feature_*"]}
-            granularity: hour
-            op: ">="
-            threshold: 100
+        \(Self.busyHours)
         """.write(toFile: rules, atomically: true, encoding: .utf8)
         try "wh-secret\n".write(toFile: work.path + "/secret", atomically: true, encoding: .utf8)
         let server = try await ServerHarness.make("silences") {
