@@ -1,4 +1,5 @@
 internal import CCurlShim
+import Profiles
 internal import Synchronization
 
 /// One HTTP response: status, header fields and body.
@@ -57,13 +58,13 @@ public final class HTTPUploader: Sendable {
     public let configuration: HTTPUploaderConfiguration
     /// An idle easy handle kept for connection reuse (nil while in use or not yet created).
     private let idle: Mutex<EasyHandle?>
-    private let worker: WorkerThread
+    private let worker: BlockingWorker
 
     public init(configuration: HTTPUploaderConfiguration = .init()) {
         CurlGlobal.ensureInitialized()
         self.configuration = configuration
         self.idle = Mutex(nil)
-        self.worker = WorkerThread(name: "driftwatch-http")
+        self.worker = BlockingWorker(name: "driftwatch-http")
     }
 
     deinit {
@@ -78,13 +79,16 @@ public final class HTTPUploader: Sendable {
         _ url: String, body: [UInt8], headers: [(String, String)], timeout: Duration? = nil
     ) async throws(TransportError) -> HTTPResponse {
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
-            worker.submit {
+            let queued = worker.submit {
                 do throws(TransportError) {
                     continuation.resume(
                         returning: .success(try self.post(url, body: body, headers: headers, timeout: timeout)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
+            }
+            if !queued {  // only after deinit began; never leave the caller waiting
+                continuation.resume(returning: .failure(TransportError(.invalidRequest, "the uploader is shut down")))
             }
         }
         return try result.get()

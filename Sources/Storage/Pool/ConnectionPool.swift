@@ -1,3 +1,4 @@
+import Profiles
 import Synchronization
 
 /// A bounded pool of PostgreSQL connections for async code.

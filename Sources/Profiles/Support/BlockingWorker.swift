@@ -2,11 +2,13 @@ internal import Foundation
 
 /// A thread of its own that runs blocking jobs one after another, in submission order.
 ///
-/// libpq calls block until the server answers; running them on Swift concurrency's
-/// cooperative threads (one per core) or on an event loop would stall unrelated work for the
-/// length of every query. Each pooled connection therefore owns one of these threads, which
-/// also satisfies libpq's rule that one connection is never used by two threads at once.
-final class BlockingWorker: @unchecked Sendable {
+/// Blocking calls — libpq queries, libcurl transfers — must not run on Swift concurrency's
+/// cooperative threads (one per core) or on an event loop: they would stall unrelated work for
+/// their whole length. Storage gives each pooled connection one of these threads (which also
+/// keeps libpq's rule that one connection is never used by two threads at once); Shipping's
+/// `HTTPUploader` runs its transfers on one. Here, the lowest module both import; `package`, so
+/// it is not part of the DriftProfiler API.
+package final class BlockingWorker: @unchecked Sendable {
     // @unchecked: `jobs` and `stopping` are read and written only with `condition` locked;
     // the thread itself is started once in init.
     private let condition = NSCondition()
@@ -14,7 +16,7 @@ final class BlockingWorker: @unchecked Sendable {
     private var stopping = false
 
     /// - Parameter name: the thread's name as tools show it (at most 15 bytes on Linux).
-    init(name: String) {
+    package init(name: String) {
         let thread = Thread { [self] in
             Self.nameCurrentThread(name)
             run()
@@ -24,7 +26,7 @@ final class BlockingWorker: @unchecked Sendable {
 
     /// Queues `job`; false (and the job is dropped) once ``stop()`` was called.
     @discardableResult
-    func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+    package func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { return false }
@@ -34,7 +36,7 @@ final class BlockingWorker: @unchecked Sendable {
     }
 
     /// Lets the queued jobs finish, then ends the thread.
-    func stop() {
+    package func stop() {
         condition.lock()
         stopping = true
         condition.signal()
