@@ -1,10 +1,10 @@
-import Reports
 import ArgumentParser
 import Foundation
 import Profiles
+import Reports
 import Shipping
 
-/// `drift push FILE... --server URL [--token T]`: upload profile files to a Driftwatch server.
+/// `drift push FILE... [--server URL] [--token T]`: upload profile files to a Driftwatch server.
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
@@ -21,14 +21,8 @@ struct PushCommand: AsyncParsableCommand {
     @Argument(help: "Profile files to upload.")
     var files: [String]
 
-    @Option(help: "The server's base URL, e.g. https://drift.example.com (profiles go to URL/v1/profiles).")
-    var server: String
-
-    @Option(help: "Bearer token (default: the DRIFT_TOKEN environment variable).")
-    var token: String?
-
-    @Option(help: "Seconds allowed for each request, connection included.")
-    var timeout: Double = 60
+    /// `--server` (profiles go to URL/v1/profiles), `--token`, `--timeout` (per request).
+    @OptionGroup var connection: ServerConnection
 
     @Option(help: "Retries of an upload after a network error, 5xx or 429.")
     var retries: Int = 3
@@ -38,16 +32,13 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !files.isEmpty else { throw CLIError("no files to push", exitCode: 64) }
-        guard timeout > 0, timeout <= 3600 else {
-            throw CLIError("--timeout: \(timeout) is not in (0, 3600]", exitCode: 64)
-        }
         guard (0...20).contains(retries) else { throw CLIError("--retries: \(retries) is not in 0...20", exitCode: 64) }
-        let bearer = token ?? ProcessInfo.processInfo.environment["DRIFT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let (base, bearer, timeout) = try connection.resolved()
         let shipping: ShipperConfiguration
         do {
             shipping = try ShipperConfiguration(
-                serverURL: server, token: bearer, spoolDirectory: "-",
-                http: HTTPUploaderConfiguration(totalTimeout: .milliseconds(Int64(timeout * 1000)))
+                serverURL: base, token: bearer, spoolDirectory: "-",
+                http: HTTPUploaderConfiguration(totalTimeout: timeout)
             ).validated()
         } catch {
             throw CLIError("\(error)", exitCode: 64)
