@@ -1,3 +1,4 @@
+import Foundation
 import Storage
 
 /// The latest value of one metric series (a stream's column, metric and baseline at one
@@ -173,9 +174,9 @@ public enum Evaluator {
         return group(rules.route, states: states, previous: previousGroups, now: now)
     }
 
-    /// The samples of "no data" rules: for each model and segment, the hours between the end
+    /// The sample of a "no data" rule for one model and segment: the hours between the end
     /// of its latest window at `granularity` (`lastWindowStart`, ms) and `now`.
-    public static func noDataSamples(
+    public static func noDataSample(
         model: String, segment: String, granularity: String, lastWindowStart: Int64, now: Int64
     ) -> MetricSample {
         let length: Int64 = granularity == "hour" ? 3_600_000 : 86_400_000
@@ -249,18 +250,10 @@ public enum Evaluator {
     /// (`GET /v1/models/{model}/drift`), or "" without `alerts.external_url`.
     static func link(_ sample: MetricSample, externalURL: String) -> String {
         guard !externalURL.isEmpty else { return "" }
-        func encoded(_ text: String) -> String {
-            var out = ""
-            for byte in text.utf8 {
-                let c = Character(Unicode.Scalar(byte))
-                if c.isASCII && (c.isLetter || c.isNumber || "-._~:".contains(c)) {
-                    out.append(c)
-                } else {
-                    out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-                }
-            }
-            return out
-        }
+        // RFC 3986 unreserved characters (and ':'), ASCII only.
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:")
+        func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text }
         let length: Int64 = sample.granularity == "hour" ? 3_600_000 : 86_400_000
         var query = [
             "from=" + encoded(RFC3339.format(milliseconds: sample.windowStart)),
@@ -285,26 +278,25 @@ public enum Evaluator {
         // Groups whose firing alerts are all muted stay (quietly) so that a resolve notice can
         // still follow what they said before.
         var mutedFiring: [String: Int] = [:]
-        var receivers: [String: (String, [String: String])] = [:]
-        // The route each group belongs to (its group_by, timers and send_resolved).
+        // The route each group belongs to (its receiver, group_by, timers and send_resolved)
+        // and its group labels.
         var routes: [String: Route] = [:]
+        var groupLabels: [String: [String: String]] = [:]
         for state in states.values.sorted(by: { $0.key < $1.key }) where state.status != .pending {
-            var seen: Set<String> = []
+            // Each route taking the alert is a different leaf with its own path: one group each.
             for leaf in route.matching(state.labels) {
-                let groupLabels = Dictionary(
+                let labels = Dictionary(
                     uniqueKeysWithValues: leaf.groupBy.compactMap { name in state.labels[name].map { (name, $0) } })
                 // Top-level groups keep the plain key; a sub-route's carry its path.
                 let key =
                     (leaf.path.isEmpty ? "" : leaf.path + ":") + leaf.receiver + "|"
-                    + groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                    .joined(separator: ",")
-                guard seen.insert(key).inserted else { continue }
+                    + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
                 routes[key] = leaf
+                groupLabels[key] = labels
                 if state.status == .firing && state.isMuted {
                     mutedFiring[key, default: 0] += 1
                 } else {
                     members[key, default: []].append(state)
-                    receivers[key] = (leaf.receiver, groupLabels)
                 }
             }
         }
@@ -336,7 +328,7 @@ public enum Evaluator {
                 var group = groups[key]
                     ?? firing.first.map({ _ in
                         GroupState(
-                            key: key, receiver: receivers[key]?.0 ?? "", labels: receivers[key]?.1 ?? [:],
+                            key: key, receiver: routes[key]?.receiver ?? "", labels: groupLabels[key] ?? [:],
                             firstActiveAt: now, lastSentAt: nil, lastSent: nil, sequence: 0,
                             route: routes[key].flatMap { $0.path.isEmpty ? nil : $0.path })
                     })
@@ -386,11 +378,5 @@ public enum Evaluator {
         return Result(
             states: remaining.values.sorted { $0.key < $1.key }, groups: groups.values.sorted { $0.key < $1.key },
             notifications: notifications)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -125,9 +125,9 @@ import Testing
         var run = Run()
         let now = 100 * Self.hour
         // fraud's latest hourly window ended 3 hours ago; churn's 1 hour ago.
-        let fraudQuiet = Evaluator.noDataSamples(
+        let fraudQuiet = Evaluator.noDataSample(
             model: "fraud", segment: "*", granularity: "hour", lastWindowStart: now - 4 * Self.hour, now: now)
-        let churnQuiet = Evaluator.noDataSamples(
+        let churnQuiet = Evaluator.noDataSample(
             model: "churn", segment: "*", granularity: "hour", lastWindowStart: now - 2 * Self.hour, now: now)
         #expect(fraudQuiet.value == 3 && churnQuiet.value == 1)
         let sent = run.step(
@@ -144,7 +144,7 @@ import Testing
         // Data arrives again: no-data resolves (to both receivers), fraud's drift is announced.
         let back = run.step(
             [
-                Evaluator.noDataSamples(
+                Evaluator.noDataSample(
                     model: "fraud", segment: "*", granularity: "hour", lastWindowStart: now, now: now + 90 * Self.minute
                 ),
                 Self.psi("fraud", "a", 0.5), Self.psi("churn", "a", 0.5),

@@ -12,12 +12,11 @@ extension DriftAPI {
     static let longestSilenceMilliseconds: Int64 = 366 * 86_400_000
 
     func silenceJSON(_ s: StoredSilence, now: Int64) -> JSONValue {
-        let matchers = (try? JSONDecoder().decode([LabelMatcher].self, from: Data(s.matchersJSON.utf8))) ?? []
-        let state = now < s.startsAt ? "pending" : now < s.endsAt ? "active" : "expired"
+        let silence = Silence(s)
         return .object([
             ("id", .int(s.id)),
-            ("state", .string(state)),
-            ("matchers", .array(matchers.map { .string($0.description) })),
+            ("state", .string(silence?.state(at: now) ?? "unreadable")),
+            ("matchers", .array((silence?.matchers ?? []).map { .string($0.description) })),
             ("starts_at", .string(RFC3339.format(milliseconds: s.startsAt))),
             ("ends_at", .string(RFC3339.format(milliseconds: s.endsAt))),
             ("created_by", .string(s.createdBy)),
@@ -37,14 +36,7 @@ extension DriftAPI {
         let now = self.now()
         let rows = try await silences.list(
             project: principal.project, now: now, includeExpired: state == "expired" || state == "all")
-        let selected = rows.filter { s in
-            switch state {
-            case "active": s.startsAt <= now && now < s.endsAt
-            case "pending": now < s.startsAt
-            case "expired": s.endsAt <= now
-            default: true
-            }
-        }
+        let selected = state == nil || state == "all" ? rows : rows.filter { Silence($0)?.state(at: now) == state }
         return jsonResponse(.object([("silences", .array(selected.map { silenceJSON($0, now: now) }))]))
     }
 
@@ -170,5 +162,18 @@ extension DriftAPI {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError.badRequest("silence id '\(text)' is not a number") }
         return id
+    }
+}
+
+extension Silence {
+    /// A stored silence, or nil when its matchers cannot be read (a row written by hand, say):
+    /// such a silence is never applied as "match everything".
+    init?(_ stored: StoredSilence) {
+        guard let matchers = try? JSONDecoder().decode([LabelMatcher].self, from: Data(stored.matchersJSON.utf8)),
+            !matchers.isEmpty
+        else { return nil }
+        self.init(
+            id: stored.id, matchers: matchers, startsAt: stored.startsAt, endsAt: stored.endsAt,
+            createdBy: stored.createdBy, comment: stored.comment)
     }
 }

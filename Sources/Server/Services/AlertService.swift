@@ -247,20 +247,14 @@ struct AlertService: Service {
     /// by hand, say) is skipped and logged, never applied as "match everything".
     func activeSilences(now: Int64, _ connection: PostgresConnection) throws -> [String: [Silence]] {
         var out: [String: [Silence]] = [:]
-        let decoder = JSONDecoder()
         for stored in try SilenceStore.active(at: now, connection) {
-            guard let matchers = try? decoder.decode([LabelMatcher].self, from: Data(stored.matchersJSON.utf8)),
-                !matchers.isEmpty
-            else {
+            guard let silence = Silence(stored) else {
                 logger.error(
                     "silence has unreadable matchers; ignored",
                     metadata: ["silence": "\(stored.id)", "project": "\(stored.project)"])
                 continue
             }
-            out[stored.project, default: []].append(
-                Silence(
-                    id: stored.id, matchers: matchers, startsAt: stored.startsAt, endsAt: stored.endsAt,
-                    createdBy: stored.createdBy, comment: stored.comment))
+            out[stored.project, default: []].append(silence)
         }
         return out
     }
@@ -286,7 +280,7 @@ struct AlertService: Service {
                 """, [.text(granularity)])
             {
                 samples[try row.decode(String.self, at: 0), default: []].append(
-                    Evaluator.noDataSamples(
+                    Evaluator.noDataSample(
                         model: try row.decode(String.self, at: 1), segment: try row.decode(String.self, at: 2),
                         granularity: granularity,
                         lastWindowStart: try row.decode(PostgresTimestamp.self, at: 3).milliseconds, now: now))
