@@ -37,6 +37,7 @@ final class TestHTTPServer: @unchecked Sendable {
     private var script: @Sendable (Request, Int) -> Behaviour = { _, _ in .accept }
     private var _requests: [Request] = []
     private var _committed: [String: [UInt8]] = [:]
+    private var _connections = 0
     private(set) var port: UInt16 = 0
 
     /// Starts listening on 127.0.0.1 (`port` 0: any free port).
@@ -52,6 +53,8 @@ final class TestHTTPServer: @unchecked Sendable {
     var requests: [Request] { lock.withLock { _requests } }
     /// Bodies committed, by idempotency key.
     var committed: [String: [UInt8]] { lock.withLock { _committed } }
+    /// TCP connections accepted so far (reuse keeps it low).
+    var connections: Int { lock.withLock { _connections } }
 
     /// Sets how the server answers; the closure gets the request and its index (0-based) among
     /// all requests received.
@@ -116,6 +119,7 @@ final class TestHTTPServer: @unchecked Sendable {
             let keep = lock.withLock { () -> Bool in
                 guard listener == fd else { return false }
                 clients.insert(client)
+                _connections += 1
                 return true
             }
             guard keep else {

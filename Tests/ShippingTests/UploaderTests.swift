@@ -27,6 +27,7 @@ import Testing
         // The same body again: the server reports the duplicate; the connection is reused.
         let again = try uploader.post(server.url + "/v1/profiles", body: body, headers: [("Idempotency-Key", "key-1")])
         #expect(UploadReceipt(again)?.duplicate == true)
+        #expect(server.connections == 1)
     }
 
     @Test func readsErrorStatusesAndRetryAfter() throws {
