@@ -9,28 +9,35 @@ internal import Foundation
 /// `HTTPUploader` runs its transfers on one. Here, the lowest module both import; `package`, so
 /// it is not part of the DriftProfiler API.
 package final class BlockingWorker: @unchecked Sendable {
-    // @unchecked: `jobs` and `stopping` are read and written only with `condition` locked;
-    // the thread itself is started once in init.
+    // @unchecked: `jobs`, `started` and `stopping` are read and written only with `condition`
+    // locked; the thread is started once, by the first job.
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
+    private var started = false
     private var stopping = false
+    private let name: String
 
     /// - Parameter name: the thread's name as tools show it (at most 15 bytes on Linux).
     package init(name: String) {
-        let thread = Thread { [self] in
-            Self.nameCurrentThread(name)
-            run()
-        }
-        thread.start()
+        self.name = name
     }
 
-    /// Queues `job`; false (and the job is dropped) once ``stop()`` was called.
+    /// Queues `job`, starting the thread on the first one (a worker never used costs no
+    /// thread); false (and the job is dropped) once ``stop()`` was called.
     @discardableResult
     package func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { return false }
         jobs.append(job)
+        if !started {
+            started = true
+            let name = self.name
+            Thread { [self] in
+                Self.nameCurrentThread(name)
+                run()
+            }.start()
+        }
         condition.signal()
         return true
     }
