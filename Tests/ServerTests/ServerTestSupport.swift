@@ -111,26 +111,26 @@ extension TestClientProtocol {
             uri: "/v1/profiles\(query)", method: .post, headers: headers, body: ByteBuffer(bytes: bytes))
     }
 
-    func get(_ uri: String, token: String?) async throws -> TestResponse {
+    /// One request with a bearer token (if any) and, when given, a body of `contentType`.
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, token: String?, body: [UInt8]? = nil,
+        contentType: String = "application/octet-stream"
+    ) async throws -> TestResponse {
         var headers: HTTPFields = [:]
         if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await execute(uri: uri, method: .get, headers: headers)
+        guard let body else { return try await execute(uri: uri, method: method, headers: headers) }
+        headers[.contentType] = contentType
+        return try await execute(uri: uri, method: method, headers: headers, body: ByteBuffer(bytes: body))
     }
 
-    func send(
-        _ method: HTTPRequest.Method, _ uri: String, token: String?, json: String = ""
-    ) async throws
-        -> TestResponse
-    {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await execute(uri: uri, method: method, headers: headers, body: ByteBuffer(string: json))
+    func send(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: String) async throws -> TestResponse {
+        try await send(method, uri, token: token, body: Array(json.utf8), contentType: "application/json")
     }
+
+    func get(_ uri: String, token: String?) async throws -> TestResponse { try await send(.get, uri, token: token) }
 
     func put(_ uri: String, token: String?, body: [UInt8]) async throws -> TestResponse {
-        var headers: HTTPFields = [:]
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await execute(uri: uri, method: .put, headers: headers, body: ByteBuffer(bytes: body))
+        try await send(.put, uri, token: token, body: body)
     }
 }
 
