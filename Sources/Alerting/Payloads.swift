@@ -5,9 +5,6 @@ import Storage
 /// docs/alerts.md); fields are only ever added within a version.
 public enum Payloads {
     public static func webhook(_ n: AlertNotification, project: String) -> JSONValue {
-        func labels(_ l: [String: String]) -> JSONValue {
-            .object(l.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
-        }
         return .object([
             ("version", .string("1")),
             ("status", .string(n.status)),
@@ -15,7 +12,7 @@ public enum Payloads {
             ("receiver", .string(n.receiver)),
             ("group_key", .string(n.groupKey)),
             ("dedup_key", .string(n.dedupKey)),
-            ("group_labels", labels(n.groupLabels)),
+            ("group_labels", sortedObject(n.groupLabels)),
             (
                 "alerts",
                 .array(
@@ -23,8 +20,8 @@ public enum Payloads {
                         var members: [(String, JSONValue)] = [
                             ("status", .string(a.status.rawValue)),
                             ("rule", .string(a.rule)),
-                            ("labels", labels(a.labels)),
-                            ("annotations", labels(a.annotations)),
+                            ("labels", sortedObject(a.labels)),
+                            ("annotations", sortedObject(a.annotations)),
                             ("value", .number(a.value)),
                             ("threshold", .number(a.threshold)),
                             ("window_start", .string(RFC3339.format(milliseconds: a.windowStart))),
@@ -44,9 +41,6 @@ public enum Payloads {
     /// `alertname` (the rule) and `project` besides Driftwatch's own; a firing alert's `endsAt`
     /// is Go's zero time, as Alertmanager sends it.
     public static func alertmanager(_ n: AlertNotification, project: String, externalURL: String = "") -> JSONValue {
-        func object(_ l: [String: String]) -> JSONValue {
-            .object(l.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
-        }
         func amLabels(_ a: AlertState) -> [String: String] {
             var labels = a.labels
             labels["alertname"] = a.rule
@@ -65,9 +59,9 @@ public enum Payloads {
             ("truncatedAlerts", .int(0)),
             ("status", .string(n.status)),
             ("receiver", .string(n.receiver)),
-            ("groupLabels", object(n.groupLabels)),
-            ("commonLabels", object(common(all))),
-            ("commonAnnotations", object(common(n.alerts.map(\.annotations)))),
+            ("groupLabels", sortedObject(n.groupLabels)),
+            ("commonLabels", sortedObject(common(all))),
+            ("commonAnnotations", sortedObject(common(n.alerts.map(\.annotations)))),
             ("externalURL", .string(externalURL)),
             (
                 "alerts",
@@ -75,8 +69,8 @@ public enum Payloads {
                     zip(n.alerts, all).map { a, labels in
                         .object([
                             ("status", .string(a.status == .resolved ? "resolved" : "firing")),
-                            ("labels", object(labels)),
-                            ("annotations", object(a.annotations)),
+                            ("labels", sortedObject(labels)),
+                            ("annotations", sortedObject(a.annotations)),
                             ("startsAt", .string(RFC3339.format(milliseconds: a.firedAt ?? a.activeSince))),
                             (
                                 "endsAt",
@@ -88,6 +82,11 @@ public enum Payloads {
                     })
             ),
         ])
+    }
+
+    /// A string map as a JSON object with its keys in order (stable bodies, stable signatures).
+    static func sortedObject(_ map: [String: String]) -> JSONValue {
+        .object(map.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
     }
 
     /// A stable 16-hex-digit identity of a label set (FNV-1a 64 over the sorted pairs).
