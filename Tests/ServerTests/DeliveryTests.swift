@@ -170,7 +170,8 @@ final class Receiver: Sendable {
 
     /// A receiver slower than the delivery timeout: the attempt is retried (the receiver sees
     /// the dedup key twice and can drop the repeat); a group's resolve notice never overtakes
-    /// its firing notice; another group is delivered in the same pass (that it is not delayed by the slow one is not timed here).
+    /// its firing notice; another group is delivered in the same pass (that the slow one does
+    /// not delay it is not timed here).
     @Test func slowReceiversAndOrderWithinAGroup() async throws {
         let database = try TestDatabase.create("deliveryslow")
         let pool = database.pool()
