@@ -208,39 +208,30 @@ struct AlertService: Service {
     /// Reads the alert, silence and outbox figures for `/metrics`.
     func refreshGauges() async throws {
         guard let metrics else { return }
-        let figures = try await pool.withConnection { c -> [Double] in
+        try await pool.withConnection { c in
+            // One row: firing, pending, muted firing, silences in force, pending notifications,
+            // age of the oldest one.
             guard
-                let alerts = try c.query(
+                let row = try c.query(
                     """
                     SELECT count(*) FILTER (WHERE status = 'firing')::float8,
                            count(*) FILTER (WHERE status = 'pending')::float8,
-                           count(*) FILTER (WHERE status = 'firing' AND (state ? 'silencedBy' OR state ? 'inhibitedBy'))::float8
+                           count(*) FILTER (WHERE status = 'firing' AND (state ? 'silencedBy' OR state ? 'inhibitedBy'))::float8,
+                           (SELECT count(*) FROM silences WHERE starts_at <= now() AND ends_at > now())::float8,
+                           (SELECT count(*) FROM notifications WHERE status = 'pending')::float8,
+                           (SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)
+                            FROM notifications WHERE status = 'pending')::float8
                     FROM alert_states
                     """
-                ).first,
-                let outbox = try c.query(
-                    """
-                    SELECT count(*)::float8, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
-                    FROM notifications WHERE status = 'pending'
-                    """
                 ).first
-            else { return [] }
-            let silences = try c.query(
-                "SELECT count(*)::float8 FROM silences WHERE starts_at <= now() AND ends_at > now()"
-            ).scalar(Double.self)
-            return [
-                try alerts.decode(Double.self, at: 0), try alerts.decode(Double.self, at: 1),
-                try alerts.decode(Double.self, at: 2), try outbox.decode(Double.self, at: 0),
-                try outbox.decode(Double.self, at: 1), silences,
-            ]
+            else { return }
+            metrics.alertsFiring.set(try row.decode(Double.self, at: 0))
+            metrics.alertsPending.set(try row.decode(Double.self, at: 1))
+            metrics.alertsMuted.set(try row.decode(Double.self, at: 2))
+            metrics.silencesActive.set(try row.decode(Double.self, at: 3))
+            metrics.notificationsPending.set(try row.decode(Double.self, at: 4))
+            metrics.notificationsOldestPending.set(try row.decode(Double.self, at: 5))
         }
-        guard figures.count == 6 else { return }
-        metrics.alertsFiring.set(figures[0])
-        metrics.alertsPending.set(figures[1])
-        metrics.alertsMuted.set(figures[2])
-        metrics.notificationsPending.set(figures[3])
-        metrics.notificationsOldestPending.set(figures[4])
-        metrics.silencesActive.set(figures[5])
     }
 
     /// The silences in force, per project. One whose stored matchers cannot be read (written
