@@ -38,6 +38,13 @@ public struct LabelMatcher: Sendable, Hashable, Codable, CustomStringConvertible
         }
     }
 
+    /// Alertmanager's API form (`{"name", "value", "isRegex", "isEqual"}`).
+    public init(name: String, value: String, isRegex: Bool, isEqual: Bool) throws(MatcherError) {
+        let operation: Operation =
+            isRegex ? (isEqual ? .matchesRegex : .notMatchesRegex) : (isEqual ? .equal : .notEqual)
+        try self.init(name: name, operation, value)
+    }
+
     /// Reads `name<op>value`; a double-quoted value may escape `"` and `\` with a backslash.
     public static func parse(_ text: String) throws(MatcherError) -> LabelMatcher {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -117,14 +124,12 @@ public struct LabelMatcher: Sendable, Hashable, Codable, CustomStringConvertible
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let isRegex = try container.decodeIfPresent(Bool.self, forKey: .isRegex) ?? false
-        let isEqual = try container.decodeIfPresent(Bool.self, forKey: .isEqual) ?? true
-        let operation: Operation =
-            isRegex ? (isEqual ? .matchesRegex : .notMatchesRegex) : (isEqual ? .equal : .notEqual)
         do {
             try self.init(
-                name: try container.decode(String.self, forKey: .name), operation,
-                try container.decode(String.self, forKey: .value))
+                name: try container.decode(String.self, forKey: .name),
+                value: try container.decode(String.self, forKey: .value),
+                isRegex: try container.decodeIfPresent(Bool.self, forKey: .isRegex) ?? false,
+                isEqual: try container.decodeIfPresent(Bool.self, forKey: .isEqual) ?? true)
         } catch let error as MatcherError {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
         }

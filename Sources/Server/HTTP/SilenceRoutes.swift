@@ -139,11 +139,10 @@ extension DriftAPI {
                 } else if let object = item as? [String: Any], let name = object["name"] as? String,
                     let value = object["value"] as? String
                 {
-                    let isRegex = object["isRegex"] as? Bool ?? false
-                    let isEqual = object["isEqual"] as? Bool ?? true
-                    let op: LabelMatcher.Operation =
-                        isRegex ? (isEqual ? .matchesRegex : .notMatchesRegex) : (isEqual ? .equal : .notEqual)
-                    matchers.append(try LabelMatcher(name: name, op, value))
+                    matchers.append(
+                        try LabelMatcher(
+                            name: name, value: value, isRegex: object["isRegex"] as? Bool ?? false,
+                            isEqual: object["isEqual"] as? Bool ?? true))
                 } else {
                     throw APIError.badRequest(
                         "matchers[\(index)] must be a string such as model=\"fraud\" or an object with name and value")
