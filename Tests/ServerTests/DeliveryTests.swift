@@ -71,8 +71,7 @@ final class Receiver: Sendable {
         logger.logLevel = .critical
         var service = DeliveryService(
             pool: pool, receivers: { _, name in endpoints(name) }, metrics: ServerMetrics(), logger: logger)
-        service.baseBackoffMilliseconds = 1
-        service.maxBackoffMilliseconds = 1
+        service.retry = RetryPolicy(initialDelay: .milliseconds(1), maxDelay: .milliseconds(1))
         return service
     }
 

@@ -24,10 +24,11 @@ public struct ReceiverEndpoint: Sendable, Equatable {
 /// Delivers the notification outbox over libcurl.
 ///
 /// Each pass leases due rows (`OutboxStore.lease`: a short UPDATE … FOR UPDATE SKIP LOCKED, so
-/// replicas never hold the same row), sends them and records the outcome: 2xx is done; other
-/// 4xx except 408/429 fail permanently with the response recorded; network errors, 408, 429
-/// and 5xx are retried with exponential backoff (honouring `Retry-After`) until the
-/// notification is older than the maximum age. Every request carries `X-Drift-Dedup-Key` (stable
+/// replicas never hold the same row), sends them and records the outcome, classified by
+/// Shipping's `RetryPolicy` as uploads are: 2xx is done; other 4xx except 408/429 fail
+/// permanently with the response recorded; network errors, 408, 429 and 5xx are retried with
+/// exponential backoff (honouring `Retry-After`) until the notification is older than the
+/// maximum age. Every request carries `X-Drift-Dedup-Key` (stable
 /// across retries) so that a receiver can drop the repeat a crash between sending and
 /// recording may cause; with a secret, `X-Drift-Timestamp` and
 /// `X-Drift-Signature: sha256=HEX(HMAC-SHA256(secret, timestamp + "." + body))`.
@@ -45,8 +46,9 @@ struct DeliveryService: Service {
     var timeoutMilliseconds: Int64 = 10_000
     var intervalMilliseconds: Int64 = 500
     var maxAgeMilliseconds: Int64 = 24 * 3_600_000
-    var baseBackoffMilliseconds: Int64 = 1000
-    var maxBackoffMilliseconds: Int64 = 5 * 60_000
+    /// Shipping's policy: exponential backoff with full jitter, `Retry-After` (seconds or an
+    /// HTTP-date) as a floor up to an hour, and which statuses are worth another attempt.
+    var retry = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(300))
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -113,7 +115,7 @@ struct DeliveryService: Service {
                 endpoint.url, body: n.payload, headers: headers, timeout: .milliseconds(timeoutMilliseconds))
             outcome = classify(n, response)
         } catch {
-            outcome = retryOrExpire(n, status: nil, error: "\(error)", retryAfterMilliseconds: nil)
+            outcome = retryOrExpire(n, status: nil, error: "\(error)")
         }
         try await record(n, outcome)
     }
@@ -126,27 +128,29 @@ struct DeliveryService: Service {
 
     func classify(_ n: OutboxNotification, _ response: HTTPResponse) -> Outcome {
         let status = response.status
-        if (200..<300).contains(status) { return .sent(status: status) }
         let body = String(decoding: response.body.prefix(500), as: UTF8.self)
-        if status == 408 || status == 429 || status >= 500 {
-            let retryAfter = response.header("retry-after").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-            return retryOrExpire(n, status: status, error: body, retryAfterMilliseconds: retryAfter.map { $0 * 1000 })
+        var random = SystemRandomNumberGenerator()
+        switch retry.disposition(
+            of: response, failures: n.attempts, nowMilliseconds: Clock.nowMilliseconds(), using: &random)
+        {
+        case .delivered: return .sent(status: status)
+        case .retry(let delay): return retryOrExpire(n, status: status, error: body, delay: delay)
+        case .reject: return .failed(status: status, error: body)
         }
-        return .failed(status: status, error: body)
     }
 
-    func retryOrExpire(_ n: OutboxNotification, status: Int?, error: String, retryAfterMilliseconds: Int64?) -> Outcome
-    {
+    /// Another attempt after `delay` (by default the policy's backoff for the attempts so far),
+    /// unless the notification is older than the maximum age.
+    func retryOrExpire(_ n: OutboxNotification, status: Int?, error: String, delay: Duration? = nil) -> Outcome {
         let age = Clock.nowMilliseconds() - n.createdAt.milliseconds
         guard age < maxAgeMilliseconds else {
             return .failed(status: status, error: "gave up after \(n.attempts) attempts over \(age / 1000) s: \(error)")
         }
-        let exponent = min(n.attempts - 1, 20)
-        let backoff = min(maxBackoffMilliseconds, baseBackoffMilliseconds << Int64(max(0, exponent)))
-        // Full jitter between half and all of the backoff, at least what Retry-After asks.
-        let jittered = backoff / 2 + Int64.random(in: 0...max(1, backoff / 2))
+        var random = SystemRandomNumberGenerator()
+        let wait = delay ?? retry.delay(afterFailures: n.attempts, using: &random)
+        let (seconds, attoseconds) = wait.components
         return .retry(
-            delayMilliseconds: max(jittered, min(retryAfterMilliseconds ?? 0, 3_600_000)), status: status, error: error)
+            delayMilliseconds: seconds * 1000 + attoseconds / 1_000_000_000_000_000, status: status, error: error)
     }
 
     func record(_ n: OutboxNotification, _ outcome: Outcome) async throws {
