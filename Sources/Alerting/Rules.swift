@@ -56,8 +56,10 @@ public struct AlertRule: Sendable, Equatable {
 public enum Comparison: String, Sendable, Equatable, CaseIterable {
     case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<=", equal = "==", notEqual = "!="
 
+    /// `value <op> threshold`; a NaN value (an undefined metric) never holds, not even `!=`.
     public func holds(_ value: Double, _ threshold: Double) -> Bool {
-        switch self {
+        guard !value.isNaN else { return false }
+        return switch self {
         case .greater: value > threshold
         case .greaterOrEqual: value >= threshold
         case .less: value < threshold

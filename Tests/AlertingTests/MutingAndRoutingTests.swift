@@ -280,6 +280,11 @@ import Testing
         #expect(Template.Function.humanize(0.00042) == "420µ" && Template.Function.humanize(42) == "42")
     }
 
+    @Test func anUndefinedValueNeverHolds() {
+        #expect(Comparison.allCases.allSatisfy { !$0.holds(.nan, 1) })
+        #expect(Comparison.notEqual.holds(2, 1) && Comparison.lessOrEqual.holds(1, 1))
+    }
+
     @Test func modelsAndSegmentsMatchGlobs() {
         let rules = Self.parse(
             """
