@@ -282,8 +282,11 @@ struct AlertService: Service {
 
     /// The latest window's value of every series the rules watch, per project.
     static func latestSamples(_ rules: RuleSet, _ connection: PostgresConnection) throws -> [String: [MetricSample]] {
-        let metrics = Array(Set(rules.rules.map(\.metric))).sorted()
-        let granularities = Array(Set(rules.rules.map(\.granularity))).sorted()
+        // No-data rules read the rollups instead (noDataSamples).
+        let threshold = rules.rules.filter { $0.absentMilliseconds == nil }
+        guard !threshold.isEmpty else { return [:] }
+        let metrics = Array(Set(threshold.map(\.metric))).sorted()
+        let granularities = Array(Set(threshold.map(\.granularity))).sorted()
         var samples: [String: [MetricSample]] = [:]
         for row in try connection.query(
             """
