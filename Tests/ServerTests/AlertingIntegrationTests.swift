@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Profiles
 import Server
 import Storage
+import Synchronization
 import Testing
 
 /// Rules → metric rows → alert → webhook, through the real daemon, PostgreSQL and a real
@@ -147,6 +148,68 @@ import Testing
             #expect(attempts.count == 16 && attempts.allSatisfy { $0 == "sent/1" }, "\(attempts)")
             a.components.pool.close()
             b.components.pool.close()
+        }
+    }
+
+    /// A model that stops sending: the no-data rule reads the rollups through the daemon's own
+    /// query, fires once its latest hourly window ended longer ago than `absent`, and resolves
+    /// when a new window arrives.
+    @Test func noDataFiresFromTheRollupsAndResolves() async throws {
+        let receiver = Receiver(script: [])
+        let work = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try await receiver.application().test(.live) { hook in
+            let rules = work.appendingPathComponent("rules.yaml").path
+            try """
+            receivers:
+              - name: hook
+                webhook: {url: "http://127.0.0.1:\(hook.port ?? 0)/hook"}
+            route: {receiver: hook, group_wait: 0s, group_interval: 0s}
+            rules:
+              - name: silent
+                model: fraud
+                absent: 90m
+            """.write(toFile: rules, atomically: true, encoding: .utf8)
+            let server = try await ServerHarness.make("nodata") {
+                $0.alertsPath = rules
+                $0.alertIntervalMs = 50
+            }
+            let token = try await server.token(project: "acme")
+            // The daemon's clock: 30 minutes into the hour of the first window.
+            let clock = Atomic<Int64>(IngestTests.base + 30 * 60_000)
+            try await server.run(now: { clock.load(ordering: .relaxed) }) { client in
+                var random = SeededRandom(seed: 63)
+                let first = TestProfiles.columns(
+                    model: "fraud", columns: 1, rows: 10, windowStart: IngestTests.base, random: &random)
+                #expect(try await client.upload(TestProfiles.bytes(first), token: token).status == .accepted)
+                try await server.waitForRollups()
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.deliveries.isEmpty, "the window is still open")
+                // Two hours later the hour [base, base+1h) ended 60 minutes ago: not yet 90.
+                clock.store(IngestTests.base + 2 * 3_600_000, ordering: .relaxed)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.deliveries.isEmpty)
+                // Half an hour more: 90 minutes without a window.
+                clock.store(IngestTests.base + 2 * 3_600_000 + 31 * 60_000, ordering: .relaxed)
+                try await Self.waitFor { receiver.deliveries.count >= 1 }
+                let firing = try #require(
+                    try JSONSerialization.jsonObject(with: Data(receiver.deliveries[0].body)) as? [String: Any])
+                let alert = try #require((firing["alerts"] as? [[String: Any]])?.first)
+                #expect(firing["status"] as? String == "firing")
+                #expect((alert["labels"] as? [String: String])?["metric"] == "no_data")
+                #expect(abs((alert["value"] as? Double ?? 0) - 91.0 / 60) < 1e-9, "\(alert)")
+                // Data again: the alert resolves.
+                let next = TestProfiles.columns(
+                    model: "fraud", columns: 1, rows: 10, windowStart: IngestTests.base + 2 * 3_600_000,
+                    random: &random)
+                #expect(try await client.upload(TestProfiles.bytes(next), token: token).status == .accepted)
+                try await server.waitForRollups()
+                try await Self.waitFor { receiver.deliveries.count >= 2 }
+                let resolved =
+                    try JSONSerialization.jsonObject(with: Data(receiver.deliveries[1].body)) as? [String: Any]
+                #expect(resolved?["status"] as? String == "resolved")
+            }
+            server.components.pool.close()
         }
     }
 
