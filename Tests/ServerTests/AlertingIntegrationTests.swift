@@ -13,20 +13,18 @@ import Testing
 @Suite(.serialized) struct AlertingIntegrationTests {
     @Test func driftingStreamFiresOneGroupedNotificationThenResolves() async throws {
         let receiver = Receiver(script: [500])  // the first attempt fails: retried
-        let work = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: work) }
-        try await receiver.application().test(.live) { hook in
-            let rules = work.appendingPathComponent("rules.yaml").path
-            try """
+        try await Self.withReceiver(receiver) { hook in
+            """
             receivers:
               - name: hook
                 webhook:
-                  url: "http://127.0.0.1:\(hook.port ?? 0)/hook"
+                  url: "\(hook)"
                   secret: "s3cret"
             \(Self.busyHours)
                 annotations:
                   summary: "{{ .column }} saw {{ .value }} rows in the hour of {{ .window }}"
-            """.write(toFile: rules, atomically: true, encoding: .utf8)
+            """
+        } _: { rules in
             let server = try await ServerHarness.make("alerting") {
                 $0.alertsPath = rules
                 $0.alertIntervalMs = 100
@@ -82,14 +80,11 @@ import Testing
     /// resolve, and each of the sixteen notifications reaches the receiver exactly once.
     @Test func twoDaemonsOnOneDatabaseNotifyOnce() async throws {
         let receiver = Receiver(script: [])
-        let work = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: work) }
-        try await receiver.application().test(.live) { hook in
-            let rules = work.appendingPathComponent("rules.yaml").path
-            try """
+        try await Self.withReceiver(receiver) { hook in
+            """
             receivers:
               - name: hook
-                webhook: {url: "http://127.0.0.1:\(hook.port ?? 0)/hook"}
+                webhook: {url: "\(hook)"}
             route:
               receiver: hook
               group_by: [rule, model]
@@ -101,7 +96,8 @@ import Testing
                 granularity: hour
                 op: ">="
                 threshold: 100
-            """.write(toFile: rules, atomically: true, encoding: .utf8)
+            """
+        } _: { rules in
             let configure: (inout ServerConfiguration) -> Void = {
                 $0.alertsPath = rules
                 $0.alertIntervalMs = 50
@@ -156,20 +152,18 @@ import Testing
     /// when a new window arrives.
     @Test func noDataFiresFromTheRollupsAndResolves() async throws {
         let receiver = Receiver(script: [])
-        let work = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: work) }
-        try await receiver.application().test(.live) { hook in
-            let rules = work.appendingPathComponent("rules.yaml").path
-            try """
+        try await Self.withReceiver(receiver) { hook in
+            """
             receivers:
               - name: hook
-                webhook: {url: "http://127.0.0.1:\(hook.port ?? 0)/hook"}
+                webhook: {url: "\(hook)"}
             route: {receiver: hook, group_wait: 0s, group_interval: 0s}
             rules:
               - name: silent
                 model: fraud
                 absent: 90m
-            """.write(toFile: rules, atomically: true, encoding: .utf8)
+            """
+        } _: { rules in
             let server = try await ServerHarness.make("nodata") {
                 $0.alertsPath = rules
                 $0.alertIntervalMs = 50
@@ -210,6 +204,20 @@ import Testing
                 #expect(resolved?["status"] as? String == "resolved")
             }
             server.components.pool.close()
+        }
+    }
+
+    /// Runs `body` while `receiver` listens on 127.0.0.1, with a rules file written from
+    /// `rules(hookURL)` in a temporary directory; `body` gets the file's path.
+    static func withReceiver(
+        _ receiver: Receiver, _ rules: @Sendable (String) -> String, _ body: @Sendable (String) async throws -> Void
+    ) async throws {
+        let work = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try await receiver.application().test(.live) { hook in
+            let path = work.appendingPathComponent("rules.yaml").path
+            try rules("http://127.0.0.1:\(hook.port ?? 0)/hook").write(toFile: path, atomically: true, encoding: .utf8)
+            try await body(path)
         }
     }
 
